@@ -1,0 +1,81 @@
+"""IngressNginx: the F5 NGINX Ingress Controller behind a LoadBalancer Service."""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.values.ingress import CONTROLLER_RELEASE, CONTROLLER_SERVICE, controller_values, hub_ingress_annotations
+from versions import ChartRef
+
+
+@dataclass(frozen=True)
+class IngressNginxArgs:
+    chart: ChartRef
+    class_name: str = "nginx"
+    namespace: str = "nginx-ingress"
+    # A stable address created beforehand (Azure public IP, GCP address, AWS EIPs...).
+    load_balancer_ip: pulumi.Input[str] | None = None
+    # Bare metal: the node addresses that receive traffic.
+    external_ips: Sequence[str] = ()
+    service_annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    # The public address when known beforehand but not a loadBalancerIP (e.g. AWS Elastic IPs).
+    public_address: pulumi.Input[str] | None = None
+
+
+class IngressNginx(pulumi.ComponentResource):
+    class_name: str
+    address: pulumi.Output[str]  # IP (or, on some clouds, hostname) of the load balancer
+    annotations: dict[str, str]  # what hub/binder Ingresses need on this controller
+    release: k8s.helm.v3.Release
+
+    def __init__(self, name: str, args: IngressNginxArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("binderhub:ingress:IngressNginx", name, None, opts)
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-ns", metadata={"name": args.namespace}, opts=pulumi.ResourceOptions(parent=self)
+        )
+        # A Release (not a v4 Chart): the chart installs CRDs and relies on Helm's ordering.
+        self.release = k8s.helm.v3.Release(
+            f"{name}-release",
+            name=CONTROLLER_RELEASE,
+            chart=args.chart.chart,
+            version=args.chart.version,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=args.chart.repo) if args.chart.repo else None,
+            namespace=namespace.metadata.name,
+            values=controller_values(
+                class_name=args.class_name,
+                load_balancer_ip=args.load_balancer_ip,
+                external_ips=args.external_ips,
+                service_annotations=args.service_annotations,
+            ),
+            # Helm waits until the LoadBalancer has an address, so it can be read right after.
+            timeout=900,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.class_name = args.class_name
+        if args.public_address is not None:
+            self.address = pulumi.Output.from_input(args.public_address)
+        elif args.load_balancer_ip is not None:
+            self.address = pulumi.Output.from_input(args.load_balancer_ip)
+        elif args.external_ips:
+            self.address = pulumi.Output.from_input(args.external_ips[0])
+        else:
+            service = k8s.core.v1.Service.get(
+                f"{name}-service",
+                pulumi.Output.concat(self.release.status.namespace, "/", CONTROLLER_SERVICE),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.release]),
+            )
+            self.address = service.status.apply(_load_balancer_address)
+        self.annotations = hub_ingress_annotations(["proxy-public"])
+        self.register_outputs({"class_name": self.class_name, "address": self.address})
+
+
+def _load_balancer_address(status: k8s.core.v1.outputs.ServiceStatus | None) -> str:
+    ingress = (status.load_balancer.ingress or []) if status and status.load_balancer else []
+    if not ingress:
+        raise RuntimeError(
+            f"the ingress controller Service {CONTROLLER_SERVICE} has no load balancer address; "
+            "check `kubectl -n nginx-ingress describe service` (does this cluster provide LoadBalancers?)"
+        )
+    return ingress[0].ip or ingress[0].hostname or ""

@@ -1,0 +1,54 @@
+"""Values for the F5 NGINX Ingress Controller chart and the annotations hub ingresses need on it."""
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pulumi
+
+CONTROLLER_RELEASE = "nginx-ingress"
+# The chart names its Service `<fullname>-controller`; the release name contains the chart name.
+CONTROLLER_SERVICE = f"{CONTROLLER_RELEASE}-controller"
+
+
+def controller_values(
+    *,
+    class_name: str,
+    load_balancer_ip: pulumi.Input[str] | None = None,
+    external_ips: Sequence[str] = (),
+    service_annotations: Mapping[str, pulumi.Input[str]] | None = None,
+) -> dict[str, Any]:
+    service: dict[str, Any] = {"type": "LoadBalancer", "externalTrafficPolicy": "Local"}
+    if load_balancer_ip is not None:
+        service["loadBalancerIP"] = load_balancer_ip
+    if external_ips:
+        service["externalIPs"] = list(external_ips)
+    if service_annotations:
+        service["annotations"] = dict(service_annotations)
+    return {
+        "controller": {
+            "ingressClass": {"name": class_name, "create": True, "setAsDefaultIngress": False},
+            # Ingress status carries the public address, so `kubectl get ingress` shows it.
+            "reportIngressStatus": {"enable": True},
+            "service": service,
+            "config": {"entries": {"client-max-body-size": "0"}},
+        }
+    }
+
+
+def hub_ingress_annotations(websocket_services: Sequence[str]) -> dict[str, str]:
+    """Annotations JupyterHub traffic needs on this controller.
+
+    F5 NGINX upgrades WebSocket connections only for the Services named here (kernels and
+    terminals need them); builds and notebooks upload large files; event streams stay open.
+    Edit-in-place lets cert-manager answer HTTP-01 on the same Ingress, since this controller
+    refuses a second Ingress for the same host.
+    """
+    annotations = {
+        "nginx.org/client-max-body-size": "0",
+        "nginx.org/proxy-read-timeout": "3600s",
+        "nginx.org/proxy-send-timeout": "3600s",
+        "acme.cert-manager.io/http01-edit-in-place": "true",
+    }
+    if websocket_services:
+        annotations["nginx.org/websocket-services"] = ",".join(websocket_services)
+    return annotations

@@ -1,0 +1,458 @@
+"""The stack's configuration (namespace `binderhub:`): typed, validated, loaded once.
+
+`parse_config` is pure (a dict in, a `StackConfig` out, or a `ConfigError` naming every bad
+key, its value and what would be valid), so every rule is unit-tested without Pulumi.
+`load_config` reads `pulumi.Config` and runs before any resource is registered: bad input
+never leaves a half-deployed stack.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from dataclasses import dataclass
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+import pulumi
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+from versions import CHARTS
+
+NAMESPACE = "binderhub"
+
+# Keys whose values are secrets; they are read with get_secret and never enter the model.
+SECRET_KEYS = ("kubeconfig", "registryPassword", "oauthClientSecret", "githubToken", "gitlabToken")
+
+_DNS_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
+_DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+# Docker repository path component: lowercase alphanumerics separated by '.', '_', '__' or '-'.
+_IMAGE_PREFIX = re.compile(r"^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_K8S_VERSION = re.compile(r"^\d+\.\d+(\.\d+)?$")
+
+
+class ConfigError(pulumi.RunError):
+    """Bad stack configuration. RunError: Pulumi prints the message without a traceback."""
+
+
+def _matching(pattern: str, what: str) -> AfterValidator:
+    """A string validator whose error says what a valid value looks like."""
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.match(value):
+            raise ValueError(f"is not valid: expected {what}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _dns_name(value: str) -> str:
+    if not _DNS_NAME.match(value):
+        raise ValueError("is not a DNS name: use lowercase labels separated by dots, e.g. example.org")
+    return value
+
+
+def _dns_label(value: str) -> str:
+    if not _DNS_LABEL.match(value):
+        raise ValueError("is not a DNS label: lowercase letters, digits and '-', at most 63 characters")
+    return value
+
+
+def _http_url(value: str) -> str:
+    if not re.match(r"^https?://[^\s/]+", value):
+        raise ValueError("is not a URL: expected http(s)://host[/path]")
+    return value
+
+
+def _email(value: str) -> str:
+    if not _EMAIL.match(value):
+        raise ValueError("is not an email address")
+    return value
+
+
+def _ip(value: str) -> str:
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        raise ValueError("is not an IP address, e.g. 203.0.113.10") from None
+
+
+DnsName = Annotated[str, AfterValidator(_dns_name)]
+DnsLabel = Annotated[str, AfterValidator(_dns_label)]
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+Email = Annotated[str, AfterValidator(_email)]
+IpAddress = Annotated[str, AfterValidator(_ip)]
+
+
+class Model(BaseModel):
+    """Config objects: camelCase keys, immutable, typos rejected with the list of valid keys."""
+
+    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _reject_unknown_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            known = {field.alias or name for name, field in cls.model_fields.items()}
+            unknown = sorted(set(data) - known)
+            if unknown:
+                raise ValueError(f"unknown key(s) {', '.join(unknown)} (valid keys: {', '.join(sorted(known))})")
+        return data
+
+
+# ---------------------------------------------------------------------------- clusters
+
+
+class ManagedClusterConfig(Model):
+    """Node pools shared by the managed clouds: a core pool and an autoscaling user pool."""
+
+    kubernetes_version: Annotated[str, _matching(_K8S_VERSION.pattern, "a version like 1.33 or 1.33.2")] | None = None
+    node_size: str
+    node_count: int = Field(1, ge=1, le=100)
+    user_node_size: str
+    user_min_nodes: int = Field(0, ge=0, le=1000)
+    user_max_nodes: int = Field(3, ge=1, le=1000)
+
+    @model_validator(mode="after")
+    def _user_pool_bounds(self) -> ManagedClusterConfig:
+        if self.user_min_nodes > self.user_max_nodes:
+            raise ValueError(
+                f"userMinNodes ({self.user_min_nodes}) must not exceed userMaxNodes ({self.user_max_nodes})"
+            )
+        return self
+
+
+_AZURE_VM = r"^Standard_[A-Za-z0-9_]+$"
+_AWS_INSTANCE = r"^[a-z][a-z0-9-]*\.[a-z0-9]+$"
+_GCP_MACHINE = r"^[a-z][a-z0-9]*-[a-z0-9-]+$"
+
+
+class AzureClusterConfig(ManagedClusterConfig):
+    location: Annotated[str, _matching(r"^[a-z][a-z0-9]+$", "an Azure region name like westeurope (az account list-locations)")] = "westeurope"
+    # Free-trial friendly: one small system node; user nodes scale from zero.
+    node_size: Annotated[str, _matching(_AZURE_VM, "an Azure VM size like Standard_D2s_v3")] = "Standard_D2s_v3"
+    user_node_size: Annotated[str, _matching(_AZURE_VM, "an Azure VM size like Standard_D4s_v3")] = "Standard_D4s_v3"
+
+
+class AwsClusterConfig(ManagedClusterConfig):
+    region: Annotated[str, _matching(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$", "an AWS region like us-east-1")] = "us-east-1"
+    node_size: Annotated[str, _matching(_AWS_INSTANCE, "an EC2 instance type like t3.large")] = "t3.large"
+    node_count: int = Field(2, ge=1, le=100)
+    # The AWS guide's sizing: one m5.2xlarge holds about 30 students' servers.
+    user_node_size: Annotated[str, _matching(_AWS_INSTANCE, "an EC2 instance type like m5.2xlarge")] = "m5.2xlarge"
+    user_min_nodes: int = Field(1, ge=0, le=1000)
+
+
+class GcpClusterConfig(ManagedClusterConfig):
+    project: Annotated[str, _matching(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$", "a GCP project id: 6-30 lowercase letters, digits, hyphens")]
+    region: Annotated[str, _matching(r"^[a-z]+-[a-z]+\d+$", "a GCP region like us-central1")] = "us-central1"
+    zone: Annotated[str, _matching(r"^[a-z]+-[a-z]+\d+-[a-z]$", "a GCP zone like us-central1-a")] | None = None
+    release_channel: Literal["RAPID", "REGULAR", "STABLE"] = "REGULAR"
+    node_size: Annotated[str, _matching(_GCP_MACHINE, "a GCE machine type like e2-standard-2")] = "e2-standard-2"
+    user_node_size: Annotated[str, _matching(_GCP_MACHINE, "a GCE machine type like n2-standard-4")] = "n2-standard-4"
+
+    @model_validator(mode="after")
+    def _zone_in_region(self) -> GcpClusterConfig:
+        if self.zone and not self.zone.startswith(self.region + "-"):
+            raise ValueError(f"zone {self.zone!r} is not in region {self.region!r}; use a zone like {self.region}-a")
+        return self
+
+
+class ExistingClusterConfig(Model):
+    context: str | None = None
+    storage: Literal["openebs", "existing"] = "existing"
+    openebs_base_path: Annotated[str, _matching(r"^/[^\s]*$", "an absolute path on the nodes")] = "/var/openebs/local"
+    external_ips: list[IpAddress] = Field(default_factory=list, alias="externalIPs")
+    # How many nodes may run build and user pods; `registry.type: none` needs exactly one.
+    nodes: int | None = Field(None, ge=1)
+
+
+CLUSTER_MODELS: dict[str, type[Model]] = {
+    "azure": AzureClusterConfig,
+    "aws": AwsClusterConfig,
+    "gcp": GcpClusterConfig,
+    "existing": ExistingClusterConfig,
+}
+
+# ---------------------------------------------------------------------------- the rest
+
+RegistryType = Literal["acr", "ecr", "artifact-registry", "dockerhub", "custom", "none"]
+REGISTRY_CLOUDS: dict[str, str] = {"acr": "azure", "ecr": "aws", "artifact-registry": "gcp"}
+DEFAULT_REGISTRY: dict[str, str] = {"azure": "acr", "aws": "ecr", "gcp": "artifact-registry"}
+
+
+class RegistryConfig(Model):
+    type: RegistryType
+    prefix: Annotated[str, _matching(_IMAGE_PREFIX.pattern, "lowercase letters and digits, separated by '.', '_' or '-' (a Docker repository name)"), Field(max_length=64)] = "binder"
+    username: str | None = None
+    organization: Annotated[str, _matching(r"^[a-z0-9]+([._-][a-z0-9]+)*$", "a Docker Hub organization (lowercase letters and digits)")] | None = None
+    url: HttpUrl | None = None
+    token_url: HttpUrl | None = None
+    project: Annotated[str, _matching(_IMAGE_PREFIX.pattern, "a registry project name (lowercase letters, digits, '.', '_', '-')")] | None = None
+    # ECR: days after which images expire (lifecycle policy).
+    expire_after_days: int = Field(30, ge=1, le=3650)
+
+    @model_validator(mode="after")
+    def _required_for_type(self) -> RegistryConfig:
+        # custom needs a project: BinderHub looks images up by their last two path components.
+        required = {"dockerhub": ("username",), "custom": ("url", "username", "project")}.get(self.type, ())
+        missing = [to_camel(name) for name in required if getattr(self, name) is None]
+        if missing:
+            raise ValueError(f"registry type {self.type!r} needs {', '.join('registry.' + m for m in missing)}")
+        return self
+
+
+class HostsConfig(Model):
+    binder: DnsName
+    hub: DnsName
+
+
+class TlsConfig(Model):
+    enabled: bool | None = None  # default: on when a domain is set
+    email: Email | None = None
+    server: Literal["staging", "production"] = "production"
+
+
+class IngressConfig(Model):
+    controller: Literal["nginx", "existing"] = "nginx"
+    class_name: DnsLabel = "nginx"
+    # For an existing controller: its public address (hosts derive from it without a domain).
+    address: IpAddress | None = None
+
+
+class AuthConfig(Model):
+    type: Literal["none", "github", "generic"] = "none"
+    client_id: str | None = None
+    allowed_organizations: list[str] = Field(default_factory=list)
+    authorize_url: HttpUrl | None = None
+    token_url: HttpUrl | None = None
+    userdata_url: HttpUrl | None = None
+    username_claim: str = "preferred_username"
+    scope: list[str] = Field(default_factory=lambda: ["openid", "profile", "email"])
+    allowed_groups: list[str] = Field(default_factory=list)
+    allowed_users: list[str] = Field(default_factory=list)
+    admin_users: list[str] = Field(default_factory=list)
+    allow_all: bool = False
+
+
+class CullConfig(Model):
+    enabled: bool = True
+    timeout: int = Field(600, ge=60)  # seconds of inactivity
+    every: int = Field(660, ge=10)
+    max_age: int = Field(21600, ge=0)  # 0: no limit
+    users: bool | None = None  # default: cull (delete) users only when anonymous
+
+
+class CorsConfig(Model):
+    allow_origin: str | None = None
+
+
+def _refuse_host_builder(value: Any) -> Any:
+    if value == "host":
+        raise ValueError(
+            "mounts the node's Docker socket, which containerd nodes (every current managed "
+            "Kubernetes) do not have; use 'dind' or 'pink'"
+        )
+    return value
+
+
+def _chart_versions(value: dict[str, str]) -> dict[str, str]:
+    for name, version in value.items():
+        if name not in CHARTS:
+            raise ValueError(f"unknown chart {name!r}; charts: {', '.join(sorted(CHARTS))}")
+        if not version or version.lower() == "latest":
+            raise ValueError(f"chart {name!r} needs an exact version, not {version!r}")
+    return value
+
+
+ClusterT = TypeVar("ClusterT", bound=Model)
+
+
+class StackConfig(Model, Generic[ClusterT]):
+    cloud: Literal["azure", "aws", "gcp", "existing"]
+    shape: Literal["classic", "service"] = "classic"
+    namespace: DnsLabel = "binderhub"
+    cluster: ClusterT
+    registry: RegistryConfig
+    domain: DnsName | None = None
+    hosts: HostsConfig | None = None
+    wildcard_dns: DnsName = "nip.io"
+    tls: TlsConfig = Field(default_factory=TlsConfig)
+    ingress: IngressConfig = Field(default_factory=IngressConfig)
+    auth: AuthConfig = Field(default_factory=AuthConfig)
+    builder: Annotated[Literal["dind", "pink"], BeforeValidator(_refuse_host_builder)] = "dind"
+    cull: CullConfig = Field(default_factory=CullConfig)
+    cors: CorsConfig = Field(default_factory=CorsConfig)
+    protect: bool = False
+    charts: Annotated[dict[str, str], AfterValidator(_chart_versions)] = Field(default_factory=dict)
+
+    @property
+    def tls_enabled(self) -> bool:
+        if self.tls.enabled is None:
+            return self.domain is not None or self.hosts is not None
+        return self.tls.enabled
+
+    @property
+    def cull_users(self) -> bool:
+        return self.auth.type == "none" if self.cull.users is None else self.cull.users
+
+    @model_validator(mode="after")
+    def _cross_checks(self, info: ValidationInfo) -> StackConfig[ClusterT]:
+        secrets: set[str] = (info.context or {}).get("secrets", set())
+        problems: list[str] = []
+        reg = self.registry
+        if reg.type in REGISTRY_CLOUDS and REGISTRY_CLOUDS[reg.type] != self.cloud:
+            problems.append(
+                f"registry.type {reg.type!r} needs cloud {REGISTRY_CLOUDS[reg.type]!r}; on {self.cloud!r} use "
+                + ", ".join(repr(t) for t in _registry_types_for(self.cloud))
+            )
+        if reg.type in ("dockerhub", "custom") and "registryPassword" not in secrets:
+            problems.append(
+                f"registry.type {reg.type!r} needs the secret binderhub:registryPassword "
+                "(pulumi config set --secret binderhub:registryPassword ...)"
+            )
+        if "kubeconfig" in secrets and self.cloud != "existing":
+            problems.append("kubeconfig is only for cloud 'existing'; managed clusters produce their own")
+        if self.tls_enabled and not self.tls.email:
+            problems.append("tls.email is required when TLS is enabled (Let's Encrypt account contact)")
+        if self.domain and self.hosts:
+            problems.append("set either domain (hosts binder.<domain>, hub.<domain>) or hosts, not both")
+        if self.ingress.controller == "existing" and not (self.domain or self.hosts or self.ingress.address):
+            problems.append(
+                "ingress.controller 'existing' needs binderhub:domain, binderhub:hosts or ingress.address "
+                "to know the public hosts"
+            )
+        if self.ingress.address and self.ingress.controller != "existing":
+            problems.append("ingress.address is only for ingress.controller 'existing'")
+        problems += _auth_problems(self.auth, secrets)
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+
+def _registry_types_for(cloud: str) -> list[str]:
+    return [t for t in RegistryType.__args__ if REGISTRY_CLOUDS.get(t, cloud) == cloud]  # type: ignore[attr-defined]
+
+
+def _auth_problems(auth: AuthConfig, secrets: set[str]) -> list[str]:
+    problems: list[str] = []
+    if auth.type == "none":
+        return problems
+    if not auth.client_id:
+        problems.append(f"auth.type {auth.type!r} needs auth.clientId (the OAuth app's client id)")
+    if "oauthClientSecret" not in secrets:
+        problems.append(
+            f"auth.type {auth.type!r} needs the secret binderhub:oauthClientSecret "
+            "(pulumi config set --secret binderhub:oauthClientSecret ...)"
+        )
+    if auth.type == "generic":
+        missing = [k for k in ("authorize_url", "token_url", "userdata_url") if getattr(auth, k) is None]
+        if missing:
+            problems.append("auth.type 'generic' needs " + ", ".join("auth." + to_camel(k) for k in missing))
+        if not (auth.allow_all or auth.allowed_groups or auth.allowed_users or auth.admin_users):
+            problems.append(
+                "auth.type 'generic' denies everyone without an allow rule: set auth.allowedGroups, "
+                "auth.allowedUsers, auth.adminUsers or auth.allowAll: true"
+            )
+    if auth.type == "github" and (auth.authorize_url or auth.token_url or auth.userdata_url):
+        problems.append("auth.authorizeUrl/tokenUrl/userdataUrl are for auth.type 'generic', not 'github'")
+    return problems
+
+
+# ---------------------------------------------------------------------------- parsing
+
+
+def _describe(value: Any) -> str:
+    text = json.dumps(value) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _format_errors(error: ValidationError) -> list[str]:
+    lines = []
+    for err in error.errors():
+        key = ".".join(str(part) for part in err["loc"])
+        where = f"{NAMESPACE}:{key}" if key else NAMESPACE
+        message = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "missing":
+            lines.append(f"{where}: required but not set")
+        elif err["type"] != "value_error":
+            lines.append(f"{where}: {message} (got {_describe(err['input'])})")
+        elif isinstance(err["input"], dict):  # a rule across several keys: the keys are named in it
+            lines += [f"{where}: {part}" for part in message.split("\n")]
+        else:
+            lines.append(f"{where}: {_describe(err['input'])} {message}")
+    return lines
+
+
+def parse_config(raw: dict[str, Any], secrets: set[str] | frozenset[str] = frozenset()) -> StackConfig[Any]:
+    """Validate the stack's `binderhub:` values (plain keys) and which secret keys are set."""
+    # Pulumi.yaml declares optional strings with "" as default: "" means unset.
+    data = {k: v for k, v in raw.items() if k not in SECRET_KEYS and v != ""}
+    cloud = data.get("cloud")
+    cluster_model: type[Model] = CLUSTER_MODELS.get(cloud, ExistingClusterConfig) if isinstance(cloud, str) else ExistingClusterConfig
+    data.setdefault("cluster", {})
+    if "registry" not in data and cloud in DEFAULT_REGISTRY:
+        data["registry"] = {"type": DEFAULT_REGISTRY[cloud]}
+    try:
+        return StackConfig[cluster_model].model_validate(data, context={"secrets": set(secrets)})  # type: ignore[valid-type]
+    except ValidationError as error:
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(_format_errors(error))) from None
+
+
+def _known_keys() -> set[str]:
+    return {field.alias or name for name, field in StackConfig.model_fields.items()} | set(SECRET_KEYS)
+
+
+@dataclass(frozen=True)
+class StackSecrets:
+    """Secret config values, as Pulumi secret Outputs (None when unset)."""
+
+    kubeconfig: pulumi.Output[str] | None = None
+    registry_password: pulumi.Output[str] | None = None
+    oauth_client_secret: pulumi.Output[str] | None = None
+    github_token: pulumi.Output[str] | None = None
+    gitlab_token: pulumi.Output[str] | None = None
+
+
+def load_config() -> tuple[StackConfig[Any], StackSecrets]:
+    """Read `binderhub:*` from the stack; raise ConfigError before anything is created."""
+    config = pulumi.Config(NAMESPACE)
+    # The engine passes config in the environment; tests set it in the runtime's map.
+    configured = set(pulumi.runtime.get_config_env()) | set(pulumi.runtime.config.CONFIG.get())
+    all_keys = sorted(k.split(":", 1)[1] for k in configured if k.startswith(NAMESPACE + ":"))
+    unknown = sorted(set(all_keys) - _known_keys())
+    if unknown:
+        raise ConfigError(
+            "invalid configuration:\n  "
+            + "\n  ".join(f"{NAMESPACE}:{k}: unknown key; valid keys: {', '.join(sorted(_known_keys()))}" for k in unknown)
+        )
+    raw: dict[str, Any] = {}
+    for key in all_keys:
+        if key in SECRET_KEYS:
+            continue
+        value = config.get(key)
+        if value is not None and value[:1] in ("{", "["):
+            value = json.loads(value)
+        raw[key] = value
+    secrets = {key: config.get_secret(key) for key in SECRET_KEYS}
+    present = {key for key, value in secrets.items() if value is not None}
+    stack_config = parse_config(raw, present)
+    return stack_config, StackSecrets(
+        kubeconfig=secrets["kubeconfig"],
+        registry_password=secrets["registryPassword"],
+        oauth_client_secret=secrets["oauthClientSecret"],
+        github_token=secrets["githubToken"],
+        gitlab_token=secrets["gitlabToken"],
+    )

@@ -1,0 +1,171 @@
+"""The layer every target shares: ingress, certificates, and the hub releases.
+
+A cloud stack brings a cluster, registry settings and how its ingress is reached; this
+layer computes the public hosts before any hub chart renders, so one run is enough.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.binderhub import BinderHubRelease, BinderHubReleaseArgs
+from components.cert_manager import CertManagerIssuer, CertManagerIssuerArgs
+from components.cluster import Cluster
+from components.hub_secrets import generate_hub_secrets
+from components.ingress_nginx import IngressNginx, IngressNginxArgs
+from components.registry import RegistrySettings
+from components.values.binderhub import ClassicSettings, IngressSettings, RepoProviderTokens, classic_values
+from components.values.hosts import Hosts, compute_hosts
+from config import StackConfig, StackSecrets
+from versions import chart
+
+
+@dataclass(frozen=True)
+class IngressEntry:
+    """How this target's traffic reaches the ingress controller."""
+
+    load_balancer_ip: pulumi.Input[str] | None = None  # a stable address created beforehand
+    external_ips: Sequence[str] = ()  # bare metal: node addresses
+    service_annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    # Known public address that is not a loadBalancerIP (e.g. Elastic IPs on an AWS NLB).
+    public_address: pulumi.Input[str] | None = None
+    depends_on: Sequence[pulumi.Resource] = ()  # e.g. the role that lets the cluster use the IP
+
+
+@dataclass(frozen=True)
+class StackOutputs:
+    binder_url: pulumi.Input[str]
+    hub_url: pulumi.Input[str]
+    image_prefix: pulumi.Input[str]
+    registry_url: pulumi.Input[str] | None
+    ingress_address: pulumi.Input[str] | None
+    cluster_name: pulumi.Input[str]
+    kubeconfig: pulumi.Output[str]
+
+    def exports(self) -> dict[str, Any]:
+        return {
+            "binder_url": self.binder_url,
+            "hub_url": self.hub_url,
+            "image_prefix": self.image_prefix,
+            "registry_url": self.registry_url,
+            "ingress_address": self.ingress_address,
+            "cluster_name": self.cluster_name,
+            "kubeconfig": pulumi.Output.secret(self.kubeconfig),
+        }
+
+
+def deploy_platform(
+    cfg: StackConfig[Any],
+    secrets: StackSecrets,
+    cluster: Cluster,
+    registry: RegistrySettings,
+    entry: IngressEntry,
+    storage_class: pulumi.Input[str] | None = None,
+    storage_depends_on: Sequence[pulumi.Resource] = (),
+) -> StackOutputs:
+    on_cluster = pulumi.ResourceOptions(providers=[cluster.provider])
+    namespace = k8s.core.v1.Namespace(
+        "hub-namespace", metadata={"name": cfg.namespace}, opts=pulumi.ResourceOptions(provider=cluster.provider)
+    )
+
+    address: pulumi.Output[str] | None = None
+    controller_annotations: Mapping[str, str] = {}
+    if cfg.ingress.controller == "nginx":
+        controller = IngressNginx(
+            "ingress",
+            IngressNginxArgs(
+                chart=chart("nginx-ingress", cfg.charts),
+                class_name=cfg.ingress.class_name,
+                load_balancer_ip=entry.load_balancer_ip,
+                external_ips=entry.external_ips,
+                service_annotations=entry.service_annotations,
+                public_address=entry.public_address,
+            ),
+            opts=pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=list(entry.depends_on))),
+        )
+        address = controller.address
+        controller_annotations = controller.annotations
+    elif cfg.ingress.address:
+        address = pulumi.Output.from_input(cfg.ingress.address)
+
+    hosts = _hosts(cfg, address)
+
+    issuer_annotations: Mapping[str, str] = {}
+    hub_depends_on: list[pulumi.Resource] = [*registry.depends_on, *storage_depends_on]
+    if cfg.tls_enabled:
+        assert cfg.tls.email  # guaranteed by config validation
+        issuer = CertManagerIssuer(
+            "tls",
+            CertManagerIssuerArgs(
+                chart=chart("cert-manager", cfg.charts),
+                email=cfg.tls.email,
+                ingress_class=cfg.ingress.class_name,
+                server=cfg.tls.server,
+            ),
+            opts=on_cluster,
+        )
+        issuer_annotations = issuer.annotations
+        # Certificates are requested as soon as the hub's Ingresses exist: the issuer must be there.
+        hub_depends_on.append(issuer.issuer)
+
+    ingress = IngressSettings(
+        class_name=cfg.ingress.class_name,
+        annotations={**controller_annotations, **issuer_annotations},
+        tls=cfg.tls_enabled,
+    )
+    hub_secrets = generate_hub_secrets("hub")
+    values = classic_values(
+        ClassicSettings(
+            binder_host=hosts.apply(lambda h: h.binder),
+            hub_host=hosts.apply(lambda h: h.hub),
+            hub_url=hosts.apply(lambda h: h.hub_url),
+            ingress=ingress,
+            registry=registry,
+            secrets=hub_secrets,
+            builder=cfg.builder,
+            cull=cfg.cull,
+            cull_users=cfg.cull_users,
+            cors_allow_origin=cfg.cors.allow_origin,
+            tokens=RepoProviderTokens(github=secrets.github_token, gitlab=secrets.gitlab_token),
+            storage_class=storage_class,
+        )
+    )
+    BinderHubRelease(
+        "binderhub",
+        BinderHubReleaseArgs(
+            chart=chart("binderhub", cfg.charts),
+            namespace=namespace.metadata.name,
+            values=values,
+            depends_on=hub_depends_on,
+        ),
+        opts=on_cluster,
+    )
+    return StackOutputs(
+        binder_url=hosts.apply(lambda h: h.binder_url),
+        hub_url=hosts.apply(lambda h: h.hub_url),
+        image_prefix=registry.image_prefix,
+        registry_url=registry.url,
+        ingress_address=address,
+        cluster_name=cluster.name,
+        kubeconfig=cluster.kubeconfig,
+    )
+
+
+def _hosts(cfg: StackConfig[Any], address: pulumi.Output[str] | None) -> pulumi.Output[Hosts]:
+    def compute(addr: str | None) -> Hosts:
+        return compute_hosts(
+            domain=cfg.domain,
+            binder_host=cfg.hosts.binder if cfg.hosts else None,
+            hub_host=cfg.hosts.hub if cfg.hosts else None,
+            wildcard_dns=cfg.wildcard_dns,
+            address=addr,
+            tls=cfg.tls_enabled,
+        )
+
+    if cfg.domain or cfg.hosts or address is None:
+        # Known up front: the hub does not wait for the load balancer.
+        return pulumi.Output.from_input(compute(None))
+    return address.apply(compute)

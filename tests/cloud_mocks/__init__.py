@@ -1,0 +1,1 @@
+"""Realistic provider outputs per cloud; each module registers its mocks on import."""

@@ -1,0 +1,463 @@
+"""Runs the real program (`__main__.py`) under Pulumi's mocks and records what it would create.
+
+`RecordingMonitor` sees every registration's type, name, parent, dependencies, provider(s),
+inputs and `additionalSecretOutputs`; it applies those secret outputs (the stock mock monitor
+does not) and fails on duplicate URNs (the engine would). `Mocks` answer with realistic
+provider outputs; cloud modules add theirs through `resource_mock` / `call_mock`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import runpy
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime.settings import ROOT
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+ROOT_DIR = Path(__file__).resolve().parent.parent
+PROJECT = "binderhub"
+SECRET_SIG = rpc._special_secret_sig  # noqa: SLF001
+SIG_KEY = rpc._special_sig_key  # noqa: SLF001
+
+LOAD_BALANCER_IP = "203.0.113.10"
+
+# --------------------------------------------------------------------------- mock outputs
+
+ResourceMock = Callable[[pulumi_mocks.MockResourceArgs, "RunOptions"], dict[str, Any]]
+CallMock = Callable[[pulumi_mocks.MockCallArgs, "RunOptions"], dict[str, Any]]
+RESOURCE_MOCKS: dict[str, ResourceMock] = {}
+CALL_MOCKS: dict[str, CallMock] = {}
+
+
+def resource_mock(type_token: str) -> Callable[[ResourceMock], ResourceMock]:
+    """Register the outputs a provider would return for `type_token` (beyond the inputs)."""
+
+    def register(fn: ResourceMock) -> ResourceMock:
+        RESOURCE_MOCKS[type_token] = fn
+        return fn
+
+    return register
+
+
+def call_mock(token: str) -> Callable[[CallMock], CallMock]:
+    def register(fn: CallMock) -> CallMock:
+        CALL_MOCKS[token] = fn
+        return fn
+
+    return register
+
+
+def fake_hex(seed: str, length: int = 64) -> str:
+    """Deterministic 'random' output, so two runs give identical inputs."""
+    return hashlib.sha256(seed.encode()).hexdigest()[:length]
+
+
+@resource_mock("random:index/randomBytes:RandomBytes")
+def _random_bytes(args: pulumi_mocks.MockResourceArgs, _: RunOptions) -> dict[str, Any]:
+    raw = bytes.fromhex(fake_hex(args.name, 2 * int(args.inputs["length"])))
+    return {"hex": raw.hex(), "base64": base64.b64encode(raw).decode()}
+
+
+@resource_mock("random:index/randomPassword:RandomPassword")
+def _random_password(args: pulumi_mocks.MockResourceArgs, _: RunOptions) -> dict[str, Any]:
+    return {"result": fake_hex(args.name, int(args.inputs.get("length", 32)))}
+
+
+@resource_mock("kubernetes:helm.sh/v3:Release")
+def _helm_release(args: pulumi_mocks.MockResourceArgs, _: RunOptions) -> dict[str, Any]:
+    name = args.inputs.get("name") or args.name
+    return {
+        "status": {
+            "name": name,
+            "namespace": args.inputs.get("namespace", "default"),
+            "chart": args.inputs.get("chart"),
+            "version": args.inputs.get("version"),
+            "status": "deployed",
+            "revision": 1,
+        }
+    }
+
+
+@resource_mock("kubernetes:core/v1:Service")
+def _service(args: pulumi_mocks.MockResourceArgs, options: RunOptions) -> dict[str, Any]:
+    address = options.load_balancer_address
+    entry = {"hostname": address} if not _is_ip(address) else {"ip": address}
+    return {"status": {"loadBalancer": {"ingress": [entry]}}}
+
+
+@resource_mock("kubernetes:helm.sh/v4:Chart")
+def _helm_chart(args: pulumi_mocks.MockResourceArgs, _: RunOptions) -> dict[str, Any]:
+    return {"resources": []}
+
+
+def _is_ip(value: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+@dataclass
+class RunOptions:
+    load_balancer_address: str = LOAD_BALANCER_IP
+    preview: bool = False
+
+
+class Mocks(pulumi_mocks.Mocks):
+    def __init__(self, options: RunOptions) -> None:
+        self.options = options
+        self.calls: list[pulumi_mocks.MockCallArgs] = []
+
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        outputs = dict(args.inputs)
+        mock = RESOURCE_MOCKS.get(args.typ)
+        if mock is not None:
+            outputs.update(mock(args, self.options))
+        resource_id = args.resource_id or f"{args.name}-id"
+        return resource_id, outputs
+
+    def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], None]:
+        self.calls.append(args)
+        mock = CALL_MOCKS.get(args.token)
+        if mock is None:
+            raise AssertionError(f"the program called {args.token}, which the test mocks do not answer")
+        return mock(args, self.options), None
+
+
+# --------------------------------------------------------------------------- recording
+
+
+@dataclass
+class Registration:
+    type: str
+    name: str
+    urn: str
+    parent: str
+    custom: bool
+    remote: bool
+    inputs: dict[str, Any]
+    outputs: dict[str, Any]
+    dependencies: list[str]
+    provider: str
+    providers: dict[str, str]
+    additional_secret_outputs: list[str]
+    protect: bool
+    read: bool = False
+
+    def uses_provider(self, provider_urn: str) -> bool:
+        refs = [self.provider, *self.providers.values()]
+        return any(ref.split("::")[0:4] == provider_urn.split("::")[0:4] and ref.startswith(provider_urn) for ref in refs)
+
+
+class DuplicateUrnError(AssertionError):
+    pass
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    def __init__(self, mocks: Mocks) -> None:
+        super().__init__(mocks)
+        self.registrations: list[Registration] = []
+
+    def _record(self, request: Any, urn: str, state: dict[str, Any], inputs: dict[str, Any], read: bool) -> None:
+        self.registrations.append(
+            Registration(
+                type=request.type,
+                name=request.name,
+                urn=urn,
+                parent=request.parent,
+                custom=read or bool(request.custom),
+                remote=False if read else bool(request.remote),
+                inputs=inputs,
+                outputs=state,
+                dependencies=[] if read else list(request.dependencies),
+                provider=request.provider,
+                providers={} if read else dict(request.providers),
+                additional_secret_outputs=[] if read else list(request.additionalSecretOutputs),
+                protect=False if read else bool(request.protect),
+                read=read,
+            )
+        )
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC name)
+        urn = self.make_urn(request.parent, request.type, request.name)
+        if request.type == "pulumi:pulumi:Stack":
+            return resource_pb2.RegisterResourceResponse(urn=urn)
+        if urn in self.resources:
+            raise DuplicateUrnError(f"duplicate URN {urn}: the engine would refuse this program")
+        pulumi_mocks._ensure_event_loop()  # noqa: SLF001
+        inputs = rpc.deserialize_properties(request.object)
+        args = pulumi_mocks.MockResourceArgs(
+            typ=request.type,
+            name=request.name,
+            inputs=inputs,
+            provider=request.provider,
+            resource_id=request.importId,
+            custom=request.custom or False,
+        )
+        resource_id, state = self.mocks.new_resource(args)
+        # The engine would mark these outputs secret; the stock mock monitor does not.
+        for key in request.additionalSecretOutputs:
+            if key in state:
+                state[key] = rpc.wrap_rpc_secret(rpc.unwrap_rpc_secret(state[key]))
+        self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(urn, resource_id, state)
+        self._record(request, urn, state, inputs, read=False)
+        obj = _sync_await(rpc.serialize_properties(state, {}))
+        return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id, object=obj)
+
+    def ReadResource(self, request: Any) -> Any:  # noqa: N802
+        urn = self.make_urn(request.parent, request.type, request.name)
+        if urn in self.resources:
+            raise DuplicateUrnError(f"duplicate URN {urn}")
+        response = super().ReadResource(request)
+        state = self.resources[urn].state
+        self._record(request, urn, state, {"id": request.id}, read=True)
+        return response
+
+
+# --------------------------------------------------------------------------- results
+
+
+def is_secret(value: Any) -> bool:
+    return isinstance(value, dict) and value.get(SIG_KEY) == SECRET_SIG
+
+
+def unwrap(value: Any) -> Any:
+    """A plain copy of an input document, secrets unwrapped (to validate or compare)."""
+    if is_secret(value):
+        return unwrap(value["value"])
+    if isinstance(value, dict):
+        return {k: unwrap(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap(v) for v in value]
+    return value
+
+
+def find_plain(value: Any, needle: str, path: str = "") -> list[str]:
+    """Paths where `needle` appears in a document outside a secret wrapper."""
+    if is_secret(value):
+        return []
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in find_plain(v, needle, f"{path}.{k}")]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in find_plain(v, needle, f"{path}[{i}]")]
+    return [path] if isinstance(value, str) and needle in value else []
+
+
+@dataclass
+class StackOutput:
+    value: Any
+    secret: bool
+
+
+@dataclass
+class ProgramRun:
+    registrations: list[Registration]
+    outputs: dict[str, StackOutput]
+    calls: list[pulumi_mocks.MockCallArgs]
+    error: BaseException | None = None
+    seconds: float = 0.0
+
+    def of_type(self, type_token: str) -> list[Registration]:
+        return [r for r in self.registrations if r.type == type_token]
+
+    def one(self, type_token: str, name: str | None = None) -> Registration:
+        found = [r for r in self.of_type(type_token) if name is None or r.name == name]
+        assert len(found) == 1, f"expected one {type_token} {name or ''}, found {[r.name for r in found]}"
+        return found[0]
+
+    def by_urn(self, urn: str) -> Registration:
+        return next(r for r in self.registrations if r.urn == urn)
+
+    def chart(self, release_name: str) -> Registration:
+        """The v4 Chart or v3 Release deploying `release_name`."""
+        found = [
+            r
+            for r in self.registrations
+            if r.type in ("kubernetes:helm.sh/v4:Chart", "kubernetes:helm.sh/v3:Release")
+            and r.inputs.get("name") == release_name
+        ]
+        assert len(found) == 1, f"expected one release {release_name!r}, found {len(found)}"
+        return found[0]
+
+    def ancestors(self, reg: Registration) -> list[Registration]:
+        chain = []
+        while reg.parent:
+            try:
+                reg = self.by_urn(reg.parent)
+            except StopIteration:
+                break
+            chain.append(reg)
+        return chain
+
+    def depends_on(self, reg: Registration, target: Registration) -> bool:
+        """True if `reg` (or a component around it) waits for `target`, directly or transitively."""
+        seen: set[str] = set()
+        stack = [reg.urn] + [a.urn for a in self.ancestors(reg)]
+        while stack:
+            urn = stack.pop()
+            if urn in seen:
+                continue
+            seen.add(urn)
+            if urn == target.urn:
+                return True
+            current = self.by_urn(urn) if any(r.urn == urn for r in self.registrations) else None
+            if current is None:
+                continue
+            stack.extend(current.dependencies)
+            # A dependency on a component is a dependency on everything inside it.
+            stack.extend(r.urn for r in self.registrations if r.parent == urn)
+        return False
+
+
+def stack_file_config(stack: str) -> dict[str, Any]:
+    """What the CLI would hand the program: Pulumi.yaml defaults, then the stack's file."""
+    project = yaml.safe_load((ROOT_DIR / "Pulumi.yaml").read_text())
+    values: dict[str, Any] = {
+        key: decl["default"]
+        for key, decl in (project.get("config") or {}).items()
+        if isinstance(decl, dict) and "default" in decl
+    }
+    stack_doc = yaml.safe_load((ROOT_DIR / f"Pulumi.{stack}.yaml").read_text()) or {}
+    for key, value in (stack_doc.get("config") or {}).items():
+        namespace, _, name = key.partition(":")
+        assert namespace == PROJECT, f"Pulumi.{stack}.yaml sets {key}: only binderhub:* keys are read"
+        assert not (isinstance(value, dict) and "secure" in value), f"Pulumi.{stack}.yaml holds a secret ({key})"
+        values[name] = value
+    return values
+
+
+def stack_files() -> list[str]:
+    return sorted(p.name.split(".")[1] for p in ROOT_DIR.glob("Pulumi.*.yaml"))
+
+
+def _config_string(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    return str(value)
+
+
+KUBECONFIG = """apiVersion: v1
+kind: Config
+clusters:
+- name: lab
+  cluster: {server: "https://203.0.113.1:6443", certificate-authority-data: "TEST-CA"}
+contexts:
+- name: lab
+  context: {cluster: lab, user: admin}
+current-context: lab
+users:
+- name: admin
+  user: {token: "ambient-kube-token-0123456789"}
+"""
+
+
+@dataclass
+class Program:
+    """One evaluation of `__main__.py` with the given stack config and secrets."""
+
+    config: dict[str, Any]
+    secrets: dict[str, str] = field(default_factory=dict)
+    stack: str = "test"
+    options: RunOptions = field(default_factory=RunOptions)
+
+    def run(self) -> ProgramRun:
+        import time
+
+        mocks = Mocks(self.options)
+        monitor = RecordingMonitor(mocks)
+        ROOT.set(None)
+        pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=self.stack, preview=self.options.preview, monitor=monitor)
+        config = {f"{PROJECT}:{k}": _config_string(v) for k, v in self.config.items()}
+        config.update({f"{PROJECT}:{k}": v for k, v in self.secrets.items()})
+        pulumi.runtime.set_all_config(config, secret_keys=[f"{PROJECT}:{k}" for k in self.secrets])
+        error: BaseException | None = None
+        started = time.perf_counter()
+        with _ambient_kubeconfig(), _cwd(ROOT_DIR):
+            try:
+                _sync_await(run_pulumi_func(lambda: runpy.run_path(str(ROOT_DIR / "__main__.py"), run_name="__main__")))
+            except Exception as exc:  # noqa: BLE001 (reported to the test)
+                error = exc
+        seconds = time.perf_counter() - started
+        outputs: dict[str, StackOutput] = {}
+        root = pulumi.runtime.get_root_resource()
+        if error is None and root is not None:
+            for name, value in getattr(root, "outputs", {}).items():
+                output = pulumi.Output.from_input(value)
+                resolved = _sync_await(output.future())
+                outputs[name] = StackOutput(resolved, bool(_sync_await(output.is_secret())))
+        return ProgramRun(monitor.registrations, outputs, mocks.calls, error, seconds)
+
+
+def run_stack(stack: str, secrets: dict[str, str] | None = None, **overrides: Any) -> ProgramRun:
+    config = stack_file_config(stack)
+    config.update(overrides)
+    return Program(config, secrets or {}, stack=stack).run()
+
+
+class _cwd:  # noqa: N801
+    def __init__(self, path: Path) -> None:
+        self.path, self.saved = path, Path.cwd()
+
+    def __enter__(self) -> None:
+        os.chdir(self.path)
+
+    def __exit__(self, *_: object) -> None:
+        os.chdir(self.saved)
+
+
+class _ambient_kubeconfig:  # noqa: N801
+    """A throwaway kubeconfig as the ambient one, so no test reads the developer's."""
+
+    def __enter__(self) -> None:
+        self.dir = tempfile.TemporaryDirectory()
+        path = Path(self.dir.name) / "config"
+        path.write_text(KUBECONFIG)
+        self.saved = os.environ.get("KUBECONFIG")
+        os.environ["KUBECONFIG"] = str(path)
+
+    def __exit__(self, *_: object) -> None:
+        if self.saved is None:
+            os.environ.pop("KUBECONFIG", None)
+        else:
+            os.environ["KUBECONFIG"] = self.saved
+        self.dir.cleanup()
+
+
+def iter_values(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    if isinstance(value, dict) and not is_secret(value):
+        for k, v in value.items():
+            yield from iter_values(v, f"{path}.{k}" if path else k)
+    else:
+        yield path, value
+
+
+def _load_cloud_mocks() -> None:
+    import importlib
+    import pkgutil
+
+    import cloud_mocks
+
+    for module in pkgutil.iter_modules(cloud_mocks.__path__):
+        importlib.import_module(f"cloud_mocks.{module.name}")
+
+
+_load_cloud_mocks()
