@@ -134,20 +134,154 @@ class ManagedClusterConfig(Model):
         return self
 
 
-_AZURE_VM = r"^Standard_[A-Za-z0-9_]+$"
 _AWS_INSTANCE = r"^[a-z][a-z0-9-]*\.[a-z0-9]+$"
 _GCP_MACHINE = r"^[a-z][a-z0-9]*-[a-z0-9-]+$"
 
 
+_AZURE_VM = r"^Standard_[A-Z]+(\d+)(-\d+)?[a-z]*(_[A-Za-z0-9]+)*$"
+# `az account list-locations --query "[].name"` (public and sovereign clouds). A region Azure
+# opens later is one line here; an unknown name would otherwise fail minutes into `pulumi up`.
+_AZURE_REGIONS = frozenset(
+    [
+        "australiacentral",
+        "australiacentral2",
+        "australiaeast",
+        "australiasoutheast",
+        "austriaeast",
+        "belgiumcentral",
+        "brazilsouth",
+        "brazilsoutheast",
+        "canadacentral",
+        "canadaeast",
+        "centralindia",
+        "centralus",
+        "centraluseuap",
+        "chilecentral",
+        "denmarkeast",
+        "eastasia",
+        "eastus",
+        "eastus2",
+        "eastus2euap",
+        "francecentral",
+        "francesouth",
+        "germanynorth",
+        "germanywestcentral",
+        "indonesiacentral",
+        "israelcentral",
+        "italynorth",
+        "japaneast",
+        "japanwest",
+        "jioindiacentral",
+        "jioindiawest",
+        "koreacentral",
+        "koreasouth",
+        "malaysiawest",
+        "mexicocentral",
+        "newzealandnorth",
+        "northcentralus",
+        "northeurope",
+        "norwayeast",
+        "norwaywest",
+        "polandcentral",
+        "qatarcentral",
+        "southafricanorth",
+        "southafricawest",
+        "southcentralus",
+        "southeastasia",
+        "southindia",
+        "spaincentral",
+        "swedencentral",
+        "swedensouth",
+        "switzerlandnorth",
+        "switzerlandwest",
+        "uaecentral",
+        "uaenorth",
+        "uksouth",
+        "ukwest",
+        "westcentralus",
+        "westeurope",
+        "westindia",
+        "westus",
+        "westus2",
+        "westus3",
+        "usgovarizona",
+        "usgovtexas",
+        "usgovvirginia",
+        "usdodcentral",
+        "usdodeast",
+        "chinaeast",
+        "chinaeast2",
+        "chinaeast3",
+        "chinanorth",
+        "chinanorth2",
+        "chinanorth3",
+    ]
+)
+# Sizes with 2 vCPUs but less than the 4 GiB of memory AKS requires of a system node pool.
+_AZURE_SMALL_MEMORY = frozenset({"standard_a2", "standard_b2ats_v2", "standard_b2ts_v2"})
+
+
+def _azure_region(value: str) -> str:
+    if value in _AZURE_REGIONS:
+        return value
+    import difflib  # only needed on this error path
+
+    normalized = value.lower().replace(" ", "").replace("-", "")
+    guesses = [normalized] if normalized in _AZURE_REGIONS else difflib.get_close_matches(normalized, _AZURE_REGIONS, 3)
+    hint = f"; did you mean {' or '.join(repr(g) for g in guesses)}?" if guesses else ""
+    raise ValueError(f"is not an Azure region name (az account list-locations -o table){hint}")
+
+
+def _azure_vm_size(value: str) -> str:
+    match = re.match(_AZURE_VM, value)
+    if not match:
+        raise ValueError("is not an Azure VM size: expected a name like Standard_D2s_v3 (az vm list-sizes -l <region>)")
+    # Constrained-vCPU sizes (Standard_E4-2s_v3) run the second number of vCPUs.
+    vcpus = int(match.group(2)[1:]) if match.group(2) else int(match.group(1))
+    if vcpus < 2:
+        raise ValueError("has fewer than 2 vCPUs, which AKS refuses for node pools; use e.g. Standard_D2s_v3")
+    return value
+
+
+def _azure_system_vm_size(value: str) -> str:
+    if value.lower() in _AZURE_SMALL_MEMORY:
+        raise ValueError("has less than the 4 GiB of memory AKS requires for the system (core) pool")
+    return value
+
+
+def _azure_resource_group(value: str) -> str:
+    if not re.match(r"^[\w().-]{1,90}$", value) or value.endswith("."):
+        raise ValueError(
+            "is not a resource group name: 1-90 letters, digits, '_', '-', '.', '(' or ')', not ending in '.'"
+        )
+    return value
+
+
+AzureVmSize = Annotated[str, AfterValidator(_azure_vm_size)]
+
+
 class AzureClusterConfig(ManagedClusterConfig):
-    location: Annotated[str, _matching(r"^[a-z][a-z0-9]+$", "an Azure region name like westeurope (az account list-locations)")] = "westeurope"
+    """AKS: a core (system) pool and an autoscaling user pool in one resource group.
+
+    Mistakes Azure users make are refused before anything is created: display names or typos
+    for regions ("West Europe"), VM sizes in the wrong case or with 1 vCPU (AKS refuses them),
+    invalid resource group names.
+    """
+
+    location: Annotated[str, AfterValidator(_azure_region)] = "westeurope"
     # Free-trial friendly: one small system node; user nodes scale from zero.
-    node_size: Annotated[str, _matching(_AZURE_VM, "an Azure VM size like Standard_D2s_v3")] = "Standard_D2s_v3"
-    user_node_size: Annotated[str, _matching(_AZURE_VM, "an Azure VM size like Standard_D4s_v3")] = "Standard_D4s_v3"
+    node_size: Annotated[AzureVmSize, AfterValidator(_azure_system_vm_size)] = "Standard_D2s_v3"
+    user_node_size: AzureVmSize = "Standard_D4s_v3"
+    # Default: binderhub-<stack>. Holds the cluster, the registry and the ingress IP.
+    resource_group: Annotated[str, AfterValidator(_azure_resource_group)] | None = None
+    # AKS control plane tier: Free (no SLA) or Standard (uptime SLA, for production).
+    tier: Literal["Free", "Standard"] = "Free"
 
 
 class AwsClusterConfig(ManagedClusterConfig):
-    region: Annotated[str, _matching(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$", "an AWS region like us-east-1")] = "us-east-1"
+    region: Annotated[str, _matching(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$", "an AWS region like us-east-1")] = (
+        "us-east-1"
+    )
     node_size: Annotated[str, _matching(_AWS_INSTANCE, "an EC2 instance type like t3.large")] = "t3.large"
     node_count: int = Field(2, ge=1, le=100)
     # The AWS guide's sizing: one m5.2xlarge holds about 30 students' servers.
@@ -155,18 +289,79 @@ class AwsClusterConfig(ManagedClusterConfig):
     user_min_nodes: int = Field(1, ge=0, le=1000)
 
 
+# Shared-core machines too small for the hub, the proxy and image builds (dind needs memory).
+_GCP_TOO_SMALL = ("f1-micro", "g1-small", "e2-micro", "e2-small")
+# GKE cluster names: lowercase letters, digits and hyphens, starting with a letter, at most 40.
+_GKE_NAME = r"^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$"
+
+
+def _gcp_machine(value: str) -> str:
+    if value in _GCP_TOO_SMALL:
+        raise ValueError(
+            "is a shared-core machine too small for BinderHub (hub, proxy and image builds); "
+            "use e2-standard-2 or larger"
+        )
+    return value
+
+
+GcpMachine = Annotated[
+    str, _matching(_GCP_MACHINE, "a GCE machine type like e2-standard-2"), AfterValidator(_gcp_machine)
+]
+
+
+def _upper(value: Any) -> Any:
+    return value.upper() if isinstance(value, str) else value
+
+
 class GcpClusterConfig(ManagedClusterConfig):
-    project: Annotated[str, _matching(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$", "a GCP project id: 6-30 lowercase letters, digits, hyphens")]
+    project: Annotated[
+        str,
+        _matching(
+            r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$",
+            "a GCP project id: 6-30 lowercase letters, digits, hyphens (the id, not the name or number: gcloud projects list)",
+        ),
+    ]
+    # Default: the zone's region when only a zone is set, else us-central1.
     region: Annotated[str, _matching(r"^[a-z]+-[a-z]+\d+$", "a GCP region like us-central1")] = "us-central1"
+    # Set: a zonal cluster (one control plane zone, GKE's free tier); unset: regional.
     zone: Annotated[str, _matching(r"^[a-z]+-[a-z]+\d+-[a-z]$", "a GCP zone like us-central1-a")] | None = None
-    release_channel: Literal["RAPID", "REGULAR", "STABLE"] = "REGULAR"
-    node_size: Annotated[str, _matching(_GCP_MACHINE, "a GCE machine type like e2-standard-2")] = "e2-standard-2"
-    user_node_size: Annotated[str, _matching(_GCP_MACHINE, "a GCE machine type like n2-standard-4")] = "n2-standard-4"
+    # Default: binderhub-<stack>.
+    name: (
+        Annotated[
+            str,
+            _matching(
+                _GKE_NAME,
+                "a GKE cluster name: lowercase letters, digits and '-', starting with a letter, at most 40 characters",
+            ),
+        ]
+        | None
+    ) = None
+    release_channel: Annotated[Literal["RAPID", "REGULAR", "STABLE"], BeforeValidator(_upper)] = "REGULAR"
+    # GKE also accepts its patch form, e.g. 1.33.2-gke.1240000 (the cluster's minimum master version).
+    kubernetes_version: (
+        Annotated[
+            str, _matching(r"^\d+\.\d+(\.\d+(-gke\.\d+)?)?$", "a version like 1.33, 1.33.2 or 1.33.2-gke.1240000")
+        ]
+        | None
+    ) = None
+    node_size: GcpMachine = "e2-standard-2"
+    user_node_size: GcpMachine = "n2-standard-4"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _region_from_zone(cls, data: Any) -> Any:
+        # Setting only a zone is enough: its region is the zone without the letter suffix.
+        if isinstance(data, dict) and isinstance(data.get("zone"), str) and "region" not in data:
+            return {**data, "region": data["zone"].rsplit("-", 1)[0]}
+        return data
 
     @model_validator(mode="after")
     def _zone_in_region(self) -> GcpClusterConfig:
         if self.zone and not self.zone.startswith(self.region + "-"):
-            raise ValueError(f"zone {self.zone!r} is not in region {self.region!r}; use a zone like {self.region}-a")
+            raise ValueError(
+                f"cluster.zone {self.zone!r} is not in cluster.region {self.region!r}; "
+                f"use a zone like {self.region}-a, or drop cluster.region (it follows the zone)"
+            )
         return self
 
 
@@ -195,12 +390,29 @@ DEFAULT_REGISTRY: dict[str, str] = {"azure": "acr", "aws": "ecr", "gcp": "artifa
 
 class RegistryConfig(Model):
     type: RegistryType
-    prefix: Annotated[str, _matching(_IMAGE_PREFIX.pattern, "lowercase letters and digits, separated by '.', '_' or '-' (a Docker repository name)"), Field(max_length=64)] = "binder"
+    prefix: Annotated[
+        str,
+        _matching(
+            _IMAGE_PREFIX.pattern,
+            "lowercase letters and digits, separated by '.', '_' or '-' (a Docker repository name)",
+        ),
+        Field(max_length=64),
+    ] = "binder"
     username: str | None = None
-    organization: Annotated[str, _matching(r"^[a-z0-9]+([._-][a-z0-9]+)*$", "a Docker Hub organization (lowercase letters and digits)")] | None = None
+    organization: (
+        Annotated[
+            str, _matching(r"^[a-z0-9]+([._-][a-z0-9]+)*$", "a Docker Hub organization (lowercase letters and digits)")
+        ]
+        | None
+    ) = None
     url: HttpUrl | None = None
     token_url: HttpUrl | None = None
-    project: Annotated[str, _matching(_IMAGE_PREFIX.pattern, "a registry project name (lowercase letters, digits, '.', '_', '-')")] | None = None
+    project: (
+        Annotated[
+            str, _matching(_IMAGE_PREFIX.pattern, "a registry project name (lowercase letters, digits, '.', '_', '-')")
+        ]
+        | None
+    ) = None
     # ECR: days after which images expire (lifecycle policy).
     expire_after_days: int = Field(30, ge=1, le=3650)
 
@@ -289,12 +501,12 @@ class StackConfig(Model, Generic[ClusterT]):
     domain: DnsName | None = None
     hosts: HostsConfig | None = None
     wildcard_dns: DnsName = "nip.io"
-    tls: TlsConfig = Field(default_factory=TlsConfig)
-    ingress: IngressConfig = Field(default_factory=IngressConfig)
-    auth: AuthConfig = Field(default_factory=AuthConfig)
+    tls: TlsConfig = Field(default_factory=lambda: TlsConfig.model_validate({}))
+    ingress: IngressConfig = Field(default_factory=lambda: IngressConfig.model_validate({}))
+    auth: AuthConfig = Field(default_factory=lambda: AuthConfig.model_validate({}))
     builder: Annotated[Literal["dind", "pink"], BeforeValidator(_refuse_host_builder)] = "dind"
-    cull: CullConfig = Field(default_factory=CullConfig)
-    cors: CorsConfig = Field(default_factory=CorsConfig)
+    cull: CullConfig = Field(default_factory=lambda: CullConfig.model_validate({}))
+    cors: CorsConfig = Field(default_factory=lambda: CorsConfig.model_validate({}))
     protect: bool = False
     charts: Annotated[dict[str, str], AfterValidator(_chart_versions)] = Field(default_factory=dict)
 
@@ -401,7 +613,9 @@ def parse_config(raw: dict[str, Any], secrets: set[str] | frozenset[str] = froze
     # Pulumi.yaml declares optional strings with "" as default: "" means unset.
     data = {k: v for k, v in raw.items() if k not in SECRET_KEYS and v != ""}
     cloud = data.get("cloud")
-    cluster_model: type[Model] = CLUSTER_MODELS.get(cloud, ExistingClusterConfig) if isinstance(cloud, str) else ExistingClusterConfig
+    cluster_model: type[Model] = (
+        CLUSTER_MODELS.get(cloud, ExistingClusterConfig) if isinstance(cloud, str) else ExistingClusterConfig
+    )
     data.setdefault("cluster", {})
     if "registry" not in data and cloud in DEFAULT_REGISTRY:
         data["registry"] = {"type": DEFAULT_REGISTRY[cloud]}
@@ -436,7 +650,9 @@ def load_config() -> tuple[StackConfig[Any], StackSecrets]:
     if unknown:
         raise ConfigError(
             "invalid configuration:\n  "
-            + "\n  ".join(f"{NAMESPACE}:{k}: unknown key; valid keys: {', '.join(sorted(_known_keys()))}" for k in unknown)
+            + "\n  ".join(
+                f"{NAMESPACE}:{k}: unknown key; valid keys: {', '.join(sorted(_known_keys()))}" for k in unknown
+            )
         )
     raw: dict[str, Any] = {}
     for key in all_keys:

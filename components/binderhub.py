@@ -26,8 +26,14 @@ class BinderHubRelease(pulumi.ComponentResource):
     def __init__(self, name: str, args: BinderHubReleaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("binderhub:hub:BinderHubRelease", name, None, opts)
         self.release_name = args.release_name
-        self.chart = helm_chart(f"{name}-chart", args.chart, args.release_name, args.namespace, args.values,
-                                pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)))
+        self.chart = helm_chart(
+            f"{name}-chart",
+            args.chart,
+            args.release_name,
+            args.namespace,
+            args.values,
+            pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),
+        )
         self.register_outputs({"release_name": self.release_name})
 
 

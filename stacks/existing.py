@@ -11,6 +11,8 @@ from stacks.platform import IngressEntry, StackOutputs, deploy_platform
 def build(cfg: StackConfig[Any], secrets: StackSecrets) -> StackOutputs:
     cluster_cfg = cfg.cluster
     assert isinstance(cluster_cfg, ExistingClusterConfig)
-    cluster = ExistingCluster("cluster", ExistingClusterArgs(kubeconfig=secrets.kubeconfig, context=cluster_cfg.context))
+    cluster = ExistingCluster(
+        "cluster", ExistingClusterArgs(kubeconfig=secrets.kubeconfig, context=cluster_cfg.context)
+    )
     registry = registry_from_config(cfg.registry, secrets.registry_password)
     return deploy_platform(cfg, secrets, cluster, registry, IngressEntry(external_ips=cluster_cfg.external_ips))

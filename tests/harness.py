@@ -21,17 +21,18 @@ from typing import Any
 
 import pulumi
 import yaml
+from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import resource_pb2
-from pulumi.runtime.settings import ROOT
+from pulumi.runtime.settings import ROOT, SETTINGS
 from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
+from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 ROOT_DIR = Path(__file__).resolve().parent.parent
 PROJECT = "binderhub"
-SECRET_SIG = rpc._special_secret_sig  # noqa: SLF001
-SIG_KEY = rpc._special_sig_key  # noqa: SLF001
+SECRET_SIG = rpc._special_secret_sig
+SIG_KEY = rpc._special_sig_key
 
 LOAD_BALANCER_IP = "203.0.113.10"
 
@@ -153,6 +154,9 @@ class Registration:
     custom: bool
     remote: bool
     inputs: dict[str, Any]
+    # The inputs as sent, secret markers left where the program put them (the SDK's
+    # deserializer lifts nested secrets to the top-level property, hiding leaks).
+    raw_inputs: dict[str, Any]
     outputs: dict[str, Any]
     dependencies: list[str]
     provider: str
@@ -163,7 +167,9 @@ class Registration:
 
     def uses_provider(self, provider_urn: str) -> bool:
         refs = [self.provider, *self.providers.values()]
-        return any(ref.split("::")[0:4] == provider_urn.split("::")[0:4] and ref.startswith(provider_urn) for ref in refs)
+        return any(
+            ref.split("::")[0:4] == provider_urn.split("::")[0:4] and ref.startswith(provider_urn) for ref in refs
+        )
 
 
 class DuplicateUrnError(AssertionError):
@@ -185,6 +191,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 custom=read or bool(request.custom),
                 remote=False if read else bool(request.remote),
                 inputs=inputs,
+                raw_inputs={} if read else json_format.MessageToDict(request.object),
                 outputs=state,
                 dependencies=[] if read else list(request.dependencies),
                 provider=request.provider,
@@ -201,7 +208,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             return resource_pb2.RegisterResourceResponse(urn=urn)
         if urn in self.resources:
             raise DuplicateUrnError(f"duplicate URN {urn}: the engine would refuse this program")
-        pulumi_mocks._ensure_event_loop()  # noqa: SLF001
+        _ensure_event_loop()
         inputs = rpc.deserialize_properties(request.object)
         args = pulumi_mocks.MockResourceArgs(
             typ=request.type,
@@ -211,7 +218,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             resource_id=request.importId,
             custom=request.custom or False,
         )
-        resource_id, state = self.mocks.new_resource(args)
+        found_id, state = self.mocks.new_resource(args)
+        resource_id = str(found_id)
         # The engine would mark these outputs secret; the stock mock monitor does not.
         for key in request.additionalSecretOutputs:
             if key in state:
@@ -384,8 +392,14 @@ class Program:
 
         mocks = Mocks(self.options)
         monitor = RecordingMonitor(mocks)
+        # A fresh runtime per evaluation: a failed run must not leak tasks into the next one.
         ROOT.set(None)
-        pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=self.stack, preview=self.options.preview, monitor=monitor)
+        runtime: Any = SETTINGS
+        runtime.rpc_manager.clear()
+        runtime.outputs.clear()
+        pulumi.runtime.set_mocks(
+            mocks, project=PROJECT, stack=self.stack, preview=self.options.preview, monitor=monitor
+        )
         config = {f"{PROJECT}:{k}": _config_string(v) for k, v in self.config.items()}
         config.update({f"{PROJECT}:{k}": v for k, v in self.secrets.items()})
         pulumi.runtime.set_all_config(config, secret_keys=[f"{PROJECT}:{k}" for k in self.secrets])
@@ -393,8 +407,8 @@ class Program:
         started = time.perf_counter()
         with _ambient_kubeconfig(), _cwd(ROOT_DIR):
             try:
-                _sync_await(run_pulumi_func(lambda: runpy.run_path(str(ROOT_DIR / "__main__.py"), run_name="__main__")))
-            except Exception as exc:  # noqa: BLE001 (reported to the test)
+                _sync_await(run_pulumi_func(_run_main))
+            except Exception as exc:
                 error = exc
         seconds = time.perf_counter() - started
         outputs: dict[str, StackOutput] = {}
@@ -405,6 +419,10 @@ class Program:
                 resolved = _sync_await(output.future())
                 outputs[name] = StackOutput(resolved, bool(_sync_await(output.is_secret())))
         return ProgramRun(monitor.registrations, outputs, mocks.calls, error, seconds)
+
+
+def _run_main() -> None:
+    runpy.run_path(str(ROOT_DIR / "__main__.py"), run_name="__main__")
 
 
 def run_stack(stack: str, secrets: dict[str, str] | None = None, **overrides: Any) -> ProgramRun:

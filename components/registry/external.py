@@ -14,7 +14,7 @@ DOCKER_HUB_TOKEN_URL = "https://auth.docker.io/token?service=registry.docker.io"
 DOCKER_HUB_AUTH_KEY = "https://index.docker.io/v1"
 
 
-def docker_hub(username: str, organization: str | None, prefix: str, password: pulumi.Output[str]) -> RegistrySettings:
+def docker_hub(username: str, organization: str | None, prefix: str, password: pulumi.Input[str]) -> RegistrySettings:
     return RegistrySettings(
         kind="dockerhub",
         image_prefix=f"docker.io/{organization or username}/{prefix}-",
@@ -22,7 +22,7 @@ def docker_hub(username: str, organization: str | None, prefix: str, password: p
         auth_url=DOCKER_HUB_AUTH_KEY,
         token_url=DOCKER_HUB_TOKEN_URL,
         username=username,
-        password=pulumi.Output.secret(password),
+        password=password,  # a secret Output from the stack config
         # Pull with credentials too: private repositories work and anonymous rate limits do not bite.
         nodes_can_pull=False,
     )
@@ -33,7 +33,7 @@ def registry_host(url: str) -> str:
 
 
 def custom(
-    url: str, token_url: str | None, username: str, project: str, prefix: str, password: pulumi.Output[str]
+    url: str, token_url: str | None, username: str, project: str, prefix: str, password: pulumi.Input[str]
 ) -> RegistrySettings:
     """Harbor, Quay, GHCR, OVH and other registries speaking the Docker token protocol."""
     host = registry_host(url)
@@ -44,7 +44,7 @@ def custom(
         auth_url=f"https://{host}",
         token_url=token_url,
         username=username,
-        password=pulumi.Output.secret(password),
+        password=password,  # a secret Output from the stack config
         nodes_can_pull=False,
     )
 

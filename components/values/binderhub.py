@@ -51,11 +51,11 @@ class ClassicSettings:
     registry: RegistrySettings
     secrets: HubSecrets
     builder: str = "dind"
-    cull: CullConfig = field(default_factory=CullConfig)
+    cull: CullConfig = field(default_factory=lambda: CullConfig.model_validate({}))
     cull_users: bool = True
     cors_allow_origin: str | None = None
     tokens: RepoProviderTokens = field(default_factory=RepoProviderTokens)
-    storage_class: str | None = None  # for the hub database volume; None: the cluster default
+    storage_class: pulumi.Input[str] | None = None  # for the hub database volume; None: the cluster default
 
 
 def ingress_values(host: pulumi.Input[str], ingress: IngressSettings, tls_secret: str) -> dict[str, Any]:

@@ -1,0 +1,161 @@
+"""Pure functions: hosts, registry settings and Helm values, without Pulumi."""
+
+import pytest
+
+from components.registry.external import custom, docker_hub
+from components.values.binderhub import (
+    ClassicSettings,
+    HubSecrets,
+    IngressSettings,
+    RepoProviderTokens,
+    classic_values,
+)
+from components.values.hosts import HostnameAddressError, compute_hosts
+from components.values.ingress import controller_values, hub_ingress_annotations
+from config import CullConfig
+from schemas import validate_values
+
+SECRETS = HubSecrets(proxy_token="p" * 64, cookie_secret="c" * 64, crypt_key="k" * 64, binder_api_token="t" * 64)
+
+
+def settings(**changes: object) -> ClassicSettings:
+    base: dict[str, object] = {
+        "binder_host": "binder.example.org",
+        "hub_host": "hub.example.org",
+        "hub_url": "https://hub.example.org/",
+        "ingress": IngressSettings("nginx", {"cert-manager.io/cluster-issuer": "letsencrypt-production"}, tls=True),
+        "registry": docker_hub("alice", None, "binder", "dckr_pat"),  # type: ignore[arg-type]
+        "secrets": SECRETS,
+    }
+    base.update(changes)
+    return ClassicSettings(**base)  # type: ignore[arg-type]
+
+
+def test_hosts_from_domain() -> None:
+    hosts = compute_hosts(
+        domain="example.org", binder_host=None, hub_host=None, wildcard_dns="nip.io", address=None, tls=True
+    )
+    assert (hosts.binder_url, hosts.hub_url) == ("https://binder.example.org/", "https://hub.example.org/")
+
+
+def test_hosts_from_the_ingress_ip_and_wildcard_dns() -> None:
+    hosts = compute_hosts(
+        domain=None, binder_host=None, hub_host=None, wildcard_dns="nip.io", address="203.0.113.7", tls=False
+    )
+    assert (hosts.binder, hosts.hub_url) == ("binder.203.0.113.7.nip.io", "http://hub.203.0.113.7.nip.io/")
+
+
+def test_explicit_hosts_win() -> None:
+    hosts = compute_hosts(
+        domain=None,
+        binder_host="mybinder.lab.org",
+        hub_host="hub.lab.org",
+        wildcard_dns="nip.io",
+        address="203.0.113.7",
+        tls=True,
+    )
+    assert (hosts.binder, hosts.hub) == ("mybinder.lab.org", "hub.lab.org")
+
+
+def test_a_hostname_address_asks_for_a_domain() -> None:
+    with pytest.raises(HostnameAddressError, match="set binderhub:domain"):
+        compute_hosts(
+            domain=None,
+            binder_host=None,
+            hub_host=None,
+            wildcard_dns="nip.io",
+            address="a1b2.elb.us-east-1.amazonaws.com",
+            tls=False,
+        )
+
+
+def test_classic_values_wire_urls_services_and_ingress() -> None:
+    values = classic_values(settings())
+    binderhub = values["config"]["BinderHub"]
+    assert binderhub["hub_url"] == "https://hub.example.org/"
+    assert binderhub["hub_url_local"] == "http://proxy-public"
+    assert values["service"]["type"] == "ClusterIP"
+    assert values["jupyterhub"]["proxy"]["service"]["type"] == "ClusterIP"
+    assert values["ingress"]["hosts"] == ["binder.example.org"]
+    assert values["ingress"]["tls"] == [{"hosts": ["binder.example.org"], "secretName": "binder-tls"}]
+    assert values["jupyterhub"]["ingress"]["tls"] == [{"hosts": ["hub.example.org"], "secretName": "hub-tls"}]
+    assert values["ingress"]["annotations"]["cert-manager.io/cluster-issuer"] == "letsencrypt-production"
+    assert "https" not in values["ingress"]  # the chart's kube-lego mode would replace our TLS block
+
+
+def test_generated_secrets_are_all_supplied() -> None:
+    hub = classic_values(settings())["jupyterhub"]
+    assert hub["proxy"]["secretToken"] == "p" * 64
+    assert hub["hub"]["cookieSecret"] == "c" * 64
+    assert hub["hub"]["config"]["CryptKeeper"]["keys"] == ["k" * 64]
+    assert hub["hub"]["services"]["binder"]["apiToken"] == "t" * 64
+
+
+def test_pushes_and_lookups_use_the_same_registry() -> None:
+    values = classic_values(settings())
+    assert values["registry"]["url"] == values["config"]["DockerRegistry"]["auth_config_url"]
+    # BinderHub matches the Docker Hub key only without a trailing slash; with it every launch rebuilds.
+    assert values["registry"]["url"] == "https://index.docker.io/v1"
+    assert values["config"]["DockerRegistry"]["url"] == "https://registry-1.docker.io"
+    assert values["config"]["BinderHub"]["image_prefix"] == "docker.io/alice/binder-"
+
+
+def test_custom_registry_prefix_has_the_project_level() -> None:
+    registry = custom(
+        "https://harbor.example.org/",
+        "https://harbor.example.org/service/token?service=harbor-registry",
+        "robot$binder",
+        "binder",
+        "bh",
+        "pw",
+    )  # type: ignore[arg-type]
+    assert registry.image_prefix == "harbor.example.org/binder/bh-"
+    values = classic_values(settings(registry=registry))
+    assert values["config"]["DockerRegistry"] == {
+        "url": "https://harbor.example.org",
+        "token_url": "https://harbor.example.org/service/token?service=harbor-registry",
+        "auth_config_url": "https://harbor.example.org",
+    }
+    assert values["jupyterhub"]["imagePullSecret"]["create"] is True
+
+
+def test_repo_tokens_cull_cors_and_builder() -> None:
+    values = classic_values(
+        settings(
+            tokens=RepoProviderTokens(github="ghp_x", gitlab="glpat_y"),
+            builder="pink",
+            cull=CullConfig.model_validate({"timeout": 900, "maxAge": 0}),
+            cull_users=False,
+            cors_allow_origin="*",
+        )
+    )
+    assert values["config"]["GitHubRepoProvider"] == {"access_token": "ghp_x"}
+    assert values["config"]["GitLabRepoProvider"] == {"private_token": "glpat_y"}
+    assert values["imageBuilderType"] == "pink"
+    assert values["jupyterhub"]["cull"] == {"enabled": True, "users": False, "timeout": 900, "every": 660, "maxAge": 0}
+    assert values["config"]["BinderHub"]["cors_allow_origin"] == "*"
+    assert values["jupyterhub"]["hub"]["config"]["BinderSpawner"]["cors_allow_origin"] == "*"
+
+
+def test_classic_values_pass_the_chart_schemas() -> None:
+    assert validate_values("binderhub", classic_values(settings())) == []
+
+
+def test_schema_check_catches_a_misspelt_key() -> None:
+    errors = validate_values("binderhub", {**classic_values(settings()), "imageBuilderTyp": "dind"})
+    assert any("imageBuilderTyp" in e for e in errors)
+    hub_errors = validate_values("binderhub", {"jupyterhub": {"hub": {"services": {"binder": {}}}, "prxy": {}}})
+    assert any("prxy" in e for e in hub_errors)
+
+
+def test_controller_values() -> None:
+    values = controller_values(class_name="nginx", external_ips=["192.0.2.10"], load_balancer_ip=None)
+    assert values["controller"]["service"]["externalIPs"] == ["192.0.2.10"]
+    assert values["controller"]["ingressClass"]["name"] == "nginx"
+    assert validate_values("oci://ghcr.io/nginx/charts/nginx-ingress", values) == []
+
+
+def test_hub_ingress_annotations_enable_websockets_for_the_proxy() -> None:
+    annotations = hub_ingress_annotations(["proxy-public"])
+    assert annotations["nginx.org/websocket-services"] == "proxy-public"
+    assert annotations["acme.cert-manager.io/http01-edit-in-place"] == "true"
