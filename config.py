@@ -136,6 +136,8 @@ class ManagedClusterConfig(Model):
 
 _AWS_INSTANCE = r"^[a-z][a-z0-9-]*\.[a-z0-9]+$"
 _GCP_MACHINE = r"^[a-z][a-z0-9]*-[a-z0-9-]+$"
+_AWS_TOO_SMALL = ("nano", "micro", "small")
+_EKS_OLDEST = (1, 29)  # oldest version in EKS extended support
 
 
 _AZURE_VM = r"^Standard_[A-Z]+(\d+)(-\d+)?[a-z]*(_[A-Za-z0-9]+)*$"
@@ -288,6 +290,27 @@ class AwsClusterConfig(ManagedClusterConfig):
     user_node_size: Annotated[str, _matching(_AWS_INSTANCE, "an EC2 instance type like m5.2xlarge")] = "m5.2xlarge"
     user_min_nodes: int = Field(1, ge=0, le=1000)
 
+    @model_validator(mode="after")
+    def _eks_limits(self) -> AwsClusterConfig:
+        problems = []
+        version = self.kubernetes_version
+        if version is not None:
+            major, minor, *patch = (int(part) for part in version.split("."))
+            if patch:
+                problems.append(f"kubernetesVersion {version!r}: EKS takes major.minor only, e.g. '{major}.{minor}'")
+            elif (major, minor) < _EKS_OLDEST:
+                problems.append(
+                    f"kubernetesVersion {version!r} is past EKS support; use {_EKS_OLDEST[0]}.{_EKS_OLDEST[1]} or newer"
+                )
+        # Nano/micro/small nodes fit few pods (VPC CNI: one IP per pod) and too little memory for
+        # the hub, ingress and image builds.
+        for key, size in (("nodeSize", self.node_size), ("userNodeSize", self.user_node_size)):
+            if size.split(".", 1)[1] in _AWS_TOO_SMALL:
+                problems.append(f"{key} {size!r} is too small for BinderHub; use a .medium or larger, e.g. t3.large")
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
 
 # Shared-core machines too small for the hub, the proxy and image builds (dind needs memory).
 _GCP_TOO_SMALL = ("f1-micro", "g1-small", "e2-micro", "e2-small")
@@ -318,7 +341,7 @@ class GcpClusterConfig(ManagedClusterConfig):
         str,
         _matching(
             r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$",
-            "a GCP project id: 6-30 lowercase letters, digits, hyphens (the id, not the name or number: gcloud projects list)",
+            "a GCP project id: 6-30 lowercase letters, digits, hyphens (the id, not name or number)",
         ),
     ]
     # Default: the zone's region when only a zone is set, else us-central1.
@@ -413,7 +436,7 @@ class RegistryConfig(Model):
         ]
         | None
     ) = None
-    # ECR: days after which images expire (lifecycle policy).
+    # ECR / Artifact Registry: days after which built images are deleted (BinderHub rebuilds on demand).
     expire_after_days: int = Field(30, ge=1, le=3650)
 
     @model_validator(mode="after")
@@ -457,6 +480,30 @@ class AuthConfig(Model):
     allowed_users: list[str] = Field(default_factory=list)
     admin_users: list[str] = Field(default_factory=list)
     allow_all: bool = False
+    # generic: the userinfo claim holding group names (for allowedGroups)
+    groups_claim: str = "groups"
+    # Keep the OAuth tokens (encrypted with a generated CryptKeeper key) and hand the access
+    # token to the user's server as $OAUTH_ACCESS_TOKEN, e.g. to reach data services.
+    pass_tokens: bool = False
+
+
+class NamedServersConfig(Model):
+    enabled: bool = False
+    limit_per_user: int | None = Field(None, ge=1)
+
+
+def _image_with_tag(value: str) -> str:
+    name, _, tag = value.rpartition(":")
+    if not name or not tag or "/" in tag or tag == "latest":
+        raise ValueError("is not a pinned image: expected <name>:<tag> with a tag other than 'latest'")
+    return value
+
+
+class FancyProfilesConfig(Model):
+    enabled: bool = False
+    # A hub image with jupyterhub-fancy-profiles installed, matching the pinned z2jh
+    # (e.g. quay.io/yuvipanda/z2jh-hub-with-fancy-profiles:z2jh-v4.4.0-fancy-profiles-sha-<sha>).
+    hub_image: Annotated[str, AfterValidator(_image_with_tag)] | None = None
 
 
 class CullConfig(Model):
@@ -507,6 +554,12 @@ class StackConfig(Model, Generic[ClusterT]):
     builder: Annotated[Literal["dind", "pink"], BeforeValidator(_refuse_host_builder)] = "dind"
     cull: CullConfig = Field(default_factory=lambda: CullConfig.model_validate({}))
     cors: CorsConfig = Field(default_factory=lambda: CorsConfig.model_validate({}))
+    named_servers: NamedServersConfig = Field(default_factory=lambda: NamedServersConfig.model_validate({}))
+    # service shape: serve BinderHub's own UI at /services/binder/ (else API only)
+    binder_ui: bool = Field(True, alias="binderUI")
+    fancy_profiles: FancyProfilesConfig = Field(default_factory=lambda: FancyProfilesConfig.model_validate({}))
+    # service shape: the build cache's size bound (binderhub-service has no image cleaner)
+    builder_cache_size: Annotated[str, _matching(r"^\d+(Mi|Gi|Ti)$", "a size like 50Gi")] = "50Gi"
     protect: bool = False
     charts: Annotated[dict[str, str], AfterValidator(_chart_versions)] = Field(default_factory=dict)
 
@@ -549,9 +602,41 @@ class StackConfig(Model, Generic[ClusterT]):
         if self.ingress.address and self.ingress.controller != "existing":
             problems.append("ingress.address is only for ingress.controller 'existing'")
         problems += _auth_problems(self.auth, secrets)
+        problems += self._shape_problems()
         if problems:
             raise ValueError("\n".join(problems))
         return self
+
+    def _shape_problems(self) -> list[str]:
+        problems: list[str] = []
+        anonymous = self.auth.type == "none"
+        if self.shape == "classic":
+            if self.fancy_profiles.enabled:
+                problems.append("fancyProfiles needs shape 'service' (it runs in a z2jh hub beside binderhub-service)")
+            if "binder_ui" in self.model_fields_set:
+                problems.append("binderUI is for shape 'service'; the classic chart always serves the BinderHub UI")
+        else:
+            if self.builder == "pink":
+                problems.append("builder 'pink' needs shape 'classic'; binderhub-service builds with its own dind")
+            if self.fancy_profiles.enabled and anonymous:
+                problems.append(
+                    "fancyProfiles needs auth.type 'github' or 'generic': its builds run for logged-in users"
+                )
+            if self.fancy_profiles.enabled and not self.fancy_profiles.hub_image:
+                problems.append(
+                    "fancyProfiles.hubImage is required: a hub image with jupyterhub-fancy-profiles built for "
+                    "z2jh 4.4.0 (see the tags of quay.io/yuvipanda/z2jh-hub-with-fancy-profiles)"
+                )
+            if not self.binder_ui and not self.fancy_profiles.enabled and anonymous:
+                problems.append(
+                    "binderUI: false with auth.type 'none' and no fancyProfiles leaves no way to launch anything: "
+                    "enable binderUI, fancyProfiles (with auth), or set an auth.type"
+                )
+        if self.named_servers.enabled and anonymous:
+            problems.append("namedServers needs an auth.type: anonymous Binder users have one temporary server")
+        if self.named_servers.limit_per_user is not None and not self.named_servers.enabled:
+            problems.append("namedServers.limitPerUser is set but namedServers.enabled is false")
+        return problems
 
 
 def _registry_types_for(cloud: str) -> list[str]:
@@ -561,6 +646,8 @@ def _registry_types_for(cloud: str) -> list[str]:
 def _auth_problems(auth: AuthConfig, secrets: set[str]) -> list[str]:
     problems: list[str] = []
     if auth.type == "none":
+        if auth.pass_tokens:
+            problems.append("auth.passTokens needs auth.type 'github' or 'generic'")
         return problems
     if not auth.client_id:
         problems.append(f"auth.type {auth.type!r} needs auth.clientId (the OAuth app's client id)")
@@ -569,15 +656,20 @@ def _auth_problems(auth: AuthConfig, secrets: set[str]) -> list[str]:
             f"auth.type {auth.type!r} needs the secret binderhub:oauthClientSecret "
             "(pulumi config set --secret binderhub:oauthClientSecret ...)"
         )
+    if not (
+        auth.allow_all or auth.allowed_groups or auth.allowed_users or auth.admin_users or auth.allowed_organizations
+    ):
+        rules = "auth.allowedOrganizations, " if auth.type == "github" else "auth.allowedGroups, "
+        problems.append(
+            f"auth.type {auth.type!r} denies everyone without an allow rule (oauthenticator 16+): set "
+            f"{rules}auth.allowedUsers, auth.adminUsers or auth.allowAll: true"
+        )
     if auth.type == "generic":
         missing = [k for k in ("authorize_url", "token_url", "userdata_url") if getattr(auth, k) is None]
         if missing:
             problems.append("auth.type 'generic' needs " + ", ".join("auth." + to_camel(k) for k in missing))
-        if not (auth.allow_all or auth.allowed_groups or auth.allowed_users or auth.admin_users):
-            problems.append(
-                "auth.type 'generic' denies everyone without an allow rule: set auth.allowedGroups, "
-                "auth.allowedUsers, auth.adminUsers or auth.allowAll: true"
-            )
+        if auth.allowed_organizations:
+            problems.append("auth.allowedOrganizations is for auth.type 'github'; use auth.allowedGroups")
     if auth.type == "github" and (auth.authorize_url or auth.token_url or auth.userdata_url):
         problems.append("auth.authorizeUrl/tokenUrl/userdataUrl are for auth.type 'generic', not 'github'")
     return problems

@@ -3,7 +3,7 @@
 import pulumi
 import pulumi_random as random
 
-from components.values.binderhub import HubSecrets
+from components.values.settings import HubSecrets
 
 
 def _token(name: str, parent: pulumi.Resource | None) -> pulumi.Output[str]:

@@ -15,7 +15,5 @@ def build_stack(cfg: StackConfig[Any], secrets: StackSecrets) -> StackOutputs:
     module = f"stacks.{cfg.cloud}"
     if importlib.util.find_spec(module) is None:
         raise ConfigError(f"binderhub:cloud: {cfg.cloud!r} is not implemented yet")
-    if cfg.shape != "classic":
-        raise ConfigError("binderhub:shape: 'service' is not implemented yet; use 'classic'")
     builder: Builder = importlib.import_module(module).build
     return builder(cfg, secrets)

@@ -11,14 +11,17 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.binderhub import BinderHubRelease, BinderHubReleaseArgs
+from components.binderhub import API_TOKEN_KEY, API_TOKEN_SECRET, BinderHubRelease, BinderHubReleaseArgs
 from components.cert_manager import CertManagerIssuer, CertManagerIssuerArgs
 from components.cluster import Cluster
 from components.hub_secrets import generate_hub_secrets
 from components.ingress_nginx import IngressNginx, IngressNginxArgs
+from components.jupyterhub import JupyterHubRelease, JupyterHubReleaseArgs
 from components.registry import RegistrySettings
-from components.values.binderhub import ClassicSettings, IngressSettings, RepoProviderTokens, classic_values
+from components.values.binderhub import binderhub_service_url, binderhub_service_values, classic_values
 from components.values.hosts import Hosts, compute_hosts
+from components.values.jupyterhub import service_hub_values
+from components.values.settings import HubSettings, IngressSettings, RepoProviderTokens
 from config import StackConfig, StackSecrets
 from versions import chart
 
@@ -44,6 +47,7 @@ class StackOutputs:
     ingress_address: pulumi.Input[str] | None
     cluster_name: pulumi.Input[str]
     kubeconfig: pulumi.Output[str]
+    oauth_callback_url: pulumi.Input[str] | None = None  # register this in the OAuth app
 
     def exports(self) -> dict[str, Any]:
         return {
@@ -54,6 +58,7 @@ class StackOutputs:
             "ingress_address": self.ingress_address,
             "cluster_name": self.cluster_name,
             "kubeconfig": pulumi.Output.secret(self.kubeconfig),
+            **({"oauth_callback_url": self.oauth_callback_url} if self.oauth_callback_url is not None else {}),
         }
 
 
@@ -117,32 +122,32 @@ def deploy_platform(
         tls=cfg.tls_enabled,
     )
     hub_secrets = generate_hub_secrets("hub")
-    values = classic_values(
-        ClassicSettings(
-            binder_host=hosts.apply(lambda h: h.binder),
-            hub_host=hosts.apply(lambda h: h.hub),
-            hub_url=hosts.apply(lambda h: h.hub_url),
-            ingress=ingress,
-            registry=registry,
-            secrets=hub_secrets,
-            builder=cfg.builder,
-            cull=cfg.cull,
-            cull_users=cfg.cull_users,
-            cors_allow_origin=cfg.cors.allow_origin,
-            tokens=RepoProviderTokens(github=secrets.github_token, gitlab=secrets.gitlab_token),
-            storage_class=storage_class,
-        )
+    settings = HubSettings(
+        binder_host=hosts.apply(lambda h: h.binder),
+        hub_host=hosts.apply(lambda h: h.hub),
+        hub_url=hosts.apply(lambda h: h.hub_url),
+        ingress=ingress,
+        registry=registry,
+        secrets=hub_secrets,
+        builder=cfg.builder,
+        cull=cfg.cull,
+        cull_users=cfg.cull_users,
+        cors_allow_origin=cfg.cors.allow_origin,
+        tokens=RepoProviderTokens(github=secrets.github_token, gitlab=secrets.gitlab_token),
+        storage_class=storage_class,
+        auth=cfg.auth,
+        oauth_client_secret=secrets.oauth_client_secret,
+        oauth_callback_url=hosts.apply(lambda h: h.oauth_callback_url),
+        binder_oauth_redirect_uri=hosts.apply(lambda h: h.binder_oauth_redirect_uri),
+        named_servers=cfg.named_servers,
+        binder_ui=cfg.binder_ui,
+        fancy_profiles_image=cfg.fancy_profiles.hub_image if cfg.fancy_profiles.enabled else None,
+        builder_cache_size=cfg.builder_cache_size,
     )
-    BinderHubRelease(
-        "binderhub",
-        BinderHubReleaseArgs(
-            chart=chart("binderhub", cfg.charts),
-            namespace=namespace.metadata.name,
-            values=values,
-            depends_on=hub_depends_on,
-        ),
-        opts=on_cluster,
-    )
+    if cfg.shape == "classic":
+        _classic(cfg, settings, namespace, hub_depends_on, on_cluster)
+    else:
+        _service(cfg, settings, namespace, hub_depends_on, on_cluster)
     return StackOutputs(
         binder_url=hosts.apply(lambda h: h.binder_url),
         hub_url=hosts.apply(lambda h: h.hub_url),
@@ -151,6 +156,59 @@ def deploy_platform(
         ingress_address=address,
         cluster_name=cluster.name,
         kubeconfig=cluster.kubeconfig,
+        oauth_callback_url=hosts.apply(lambda h: h.oauth_callback_url) if settings.authenticated else None,
+    )
+
+
+def _classic(
+    cfg: StackConfig[Any],
+    settings: HubSettings,
+    namespace: k8s.core.v1.Namespace,
+    depends_on: list[pulumi.Resource],
+    opts: pulumi.ResourceOptions,
+) -> None:
+    BinderHubRelease(
+        "binderhub",
+        BinderHubReleaseArgs(
+            chart=chart("binderhub", cfg.charts),
+            namespace=namespace.metadata.name,
+            values=classic_values(settings),
+            depends_on=depends_on,
+        ),
+        opts=opts,
+    )
+
+
+def _service(
+    cfg: StackConfig[Any],
+    settings: HubSettings,
+    namespace: k8s.core.v1.Namespace,
+    depends_on: list[pulumi.Resource],
+    opts: pulumi.ResourceOptions,
+) -> None:
+    """z2jh with BinderHub (binderhub-service) as its `binder` service, wired both ways."""
+    binder_release = "binderhub"
+    JupyterHubRelease(
+        "jupyterhub",
+        JupyterHubReleaseArgs(
+            chart=chart("jupyterhub", cfg.charts),
+            namespace=namespace.metadata.name,
+            values=service_hub_values(settings, binderhub_service_url(binder_release, fullname_override="")),
+            depends_on=depends_on,
+        ),
+        opts=opts,
+    )
+    BinderHubRelease(
+        "binderhub",
+        BinderHubReleaseArgs(
+            chart=chart("binderhub-service", cfg.charts),
+            namespace=namespace.metadata.name,
+            values=binderhub_service_values(settings, api_token_secret=API_TOKEN_SECRET, api_token_key=API_TOKEN_KEY),
+            release_name=binder_release,
+            hub_api_token=settings.secrets.binder_api_token,
+            depends_on=[*settings.registry.depends_on],
+        ),
+        opts=opts,
     )
 
 
@@ -163,6 +221,7 @@ def _hosts(cfg: StackConfig[Any], address: pulumi.Output[str] | None) -> pulumi.
             wildcard_dns=cfg.wildcard_dns,
             address=addr,
             tls=cfg.tls_enabled,
+            shape=cfg.shape,
         )
 
     if cfg.domain or cfg.hosts or address is None:

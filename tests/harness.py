@@ -134,12 +134,12 @@ class Mocks(pulumi_mocks.Mocks):
         resource_id = args.resource_id or f"{args.name}-id"
         return resource_id, outputs
 
-    def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], None]:
+    def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         self.calls.append(args)
         mock = CALL_MOCKS.get(args.token)
         if mock is None:
             raise AssertionError(f"the program called {args.token}, which the test mocks do not answer")
-        return mock(args, self.options), None
+        return mock(args, self.options), []
 
 
 # --------------------------------------------------------------------------- recording
@@ -163,6 +163,7 @@ class Registration:
     providers: dict[str, str]
     additional_secret_outputs: list[str]
     protect: bool
+    ignore_changes: list[str] = field(default_factory=list)
     read: bool = False
 
     def uses_provider(self, provider_urn: str) -> bool:
@@ -198,6 +199,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 providers={} if read else dict(request.providers),
                 additional_secret_outputs=[] if read else list(request.additionalSecretOutputs),
                 protect=False if read else bool(request.protect),
+                ignore_changes=[] if read else list(request.ignoreChanges),
                 read=read,
             )
         )

@@ -161,7 +161,7 @@ BAD_CONFIGS = [
             }
         ),
         {**PASSWORD, "oauthClientSecret": "s"},
-        ["denies everyone", "auth.allowedGroups"],
+        ["denies everyone without an allow rule", "auth.allowedGroups"],
     ),
     ("gcp without project", {"cloud": "gcp"}, {}, ["binderhub:cluster.project", "required"]),
     (

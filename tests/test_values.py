@@ -3,22 +3,17 @@
 import pytest
 
 from components.registry.external import custom, docker_hub
-from components.values.binderhub import (
-    ClassicSettings,
-    HubSecrets,
-    IngressSettings,
-    RepoProviderTokens,
-    classic_values,
-)
+from components.values.binderhub import classic_values
 from components.values.hosts import HostnameAddressError, compute_hosts
 from components.values.ingress import controller_values, hub_ingress_annotations
+from components.values.settings import HubSecrets, HubSettings, IngressSettings, RepoProviderTokens
 from config import CullConfig
 from schemas import validate_values
 
 SECRETS = HubSecrets(proxy_token="p" * 64, cookie_secret="c" * 64, crypt_key="k" * 64, binder_api_token="t" * 64)
 
 
-def settings(**changes: object) -> ClassicSettings:
+def settings(**changes: object) -> HubSettings:
     base: dict[str, object] = {
         "binder_host": "binder.example.org",
         "hub_host": "hub.example.org",
@@ -28,7 +23,7 @@ def settings(**changes: object) -> ClassicSettings:
         "secrets": SECRETS,
     }
     base.update(changes)
-    return ClassicSettings(**base)  # type: ignore[arg-type]
+    return HubSettings(**base)  # type: ignore[arg-type]
 
 
 def test_hosts_from_domain() -> None:

@@ -1,96 +1,45 @@
-"""Helm values for BinderHub and its JupyterHub, from typed settings.
+"""Helm values for BinderHub: the classic `binderhub` chart and `binderhub-service`.
 
 Pure: settings in, a values document out. Secret inputs are placed as they are (Pulumi
 Outputs stay secret inside the document); nothing here reads or prints them.
 """
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
-import pulumi
-
 from components.registry import RegistrySettings
-from config import CullConfig
+from components.values.jupyterhub import (
+    HUB_API_URL_LOCAL,
+    HUB_TLS_SECRET,
+    HUB_URL_LOCAL,
+    binder_roles,
+    binder_service,
+    cull_values,
+    hub_common,
+    image_pull_secret,
+    ingress_values,
+)
+from components.values.settings import HubSettings, RepoProviderTokens
 
-# In-cluster address of the hub's proxy (z2jh Service `proxy-public`, port 80).
-HUB_URL_LOCAL = "http://proxy-public"
 BINDER_TLS_SECRET = "binder-tls"
-HUB_TLS_SECRET = "hub-tls"
+SERVICE_BASE_URL = "/services/binder/"
+BINDERHUB_SERVICE_CHART = "binderhub-service"
+BINDERHUB_SERVICE_PORT = 80
 
 
-@dataclass(frozen=True)
-class HubSecrets:
-    """Everything z2jh would otherwise generate with `lookup` (lost in template-only renders)."""
-
-    proxy_token: pulumi.Input[str]
-    cookie_secret: pulumi.Input[str]
-    crypt_key: pulumi.Input[str]
-    binder_api_token: pulumi.Input[str]
-
-
-@dataclass(frozen=True)
-class IngressSettings:
-    class_name: str
-    annotations: Mapping[str, str]  # controller needs + certificate issuer
-    tls: bool
-
-
-@dataclass(frozen=True)
-class RepoProviderTokens:
-    github: pulumi.Input[str] | None = None
-    gitlab: pulumi.Input[str] | None = None
-
-
-@dataclass(frozen=True)
-class ClassicSettings:
-    binder_host: pulumi.Input[str]
-    hub_host: pulumi.Input[str]
-    hub_url: pulumi.Input[str]
-    ingress: IngressSettings
-    registry: RegistrySettings
-    secrets: HubSecrets
-    builder: str = "dind"
-    cull: CullConfig = field(default_factory=lambda: CullConfig.model_validate({}))
-    cull_users: bool = True
-    cors_allow_origin: str | None = None
-    tokens: RepoProviderTokens = field(default_factory=RepoProviderTokens)
-    storage_class: pulumi.Input[str] | None = None  # for the hub database volume; None: the cluster default
-
-
-def ingress_values(host: pulumi.Input[str], ingress: IngressSettings, tls_secret: str) -> dict[str, Any]:
-    """The `ingress:` block both charts (binderhub and z2jh) understand."""
-    values: dict[str, Any] = {
-        "enabled": True,
-        "ingressClassName": ingress.class_name,
-        "hosts": [host],
-        "annotations": dict(ingress.annotations),
-        "pathType": "Prefix",
-    }
-    if ingress.tls:
-        values["tls"] = [{"hosts": [host], "secretName": tls_secret}]
-    return values
-
-
-def cull_values(cull: CullConfig, users: bool) -> dict[str, Any]:
-    return {
-        "enabled": cull.enabled,
-        "users": users,
-        "timeout": cull.timeout,
-        "every": cull.every,
-        "maxAge": cull.max_age,
-    }
-
-
-def docker_registry_config(registry: RegistrySettings) -> dict[str, Any]:
+def docker_registry_config(registry: RegistrySettings, with_credentials: bool) -> dict[str, Any]:
     """`config.DockerRegistry`: where BinderHub checks whether an image is already built."""
     config: dict[str, Any] = {}
     if registry.url is not None:
         config["url"] = registry.url
     if registry.token_url is not None:
         config["token_url"] = registry.token_url
-    if registry.auth_url is not None:
-        # The docker config.json key the credentials are stored under.
+    if with_credentials:
+        # binderhub-service mounts no docker config for BinderHub itself: give them directly.
+        if registry.username is not None:
+            config["username"] = registry.username
+            config["password"] = registry.password
+    elif registry.auth_url is not None:
+        # The classic chart's docker config.json key the credentials are stored under.
         config["auth_config_url"] = registry.auth_url
     return config
 
@@ -104,54 +53,44 @@ def repo_provider_config(tokens: RepoProviderTokens) -> dict[str, Any]:
     return config
 
 
-def image_pull_secret(registry: RegistrySettings) -> dict[str, Any]:
-    """z2jh's `imagePullSecret`: user pods pull built images with the registry credentials."""
-    if registry.nodes_can_pull or not registry.use_registry:
-        return {}
-    return {
-        "imagePullSecret": {
-            "create": True,
-            "registry": registry.auth_url,
-            "username": registry.username,
-            "password": registry.password,
-        }
-    }
-
-
-def classic_values(s: ClassicSettings) -> dict[str, Any]:
-    """Values for the `binderhub` chart, which bundles JupyterHub."""
-    binderhub_config: dict[str, Any] = {
+def binderhub_config(s: HubSettings, *, hub_url_local: str, service_credentials: bool) -> dict[str, Any]:
+    """BinderHub's traitlets (`config:`), the same for both charts but for the registry credentials."""
+    binderhub: dict[str, Any] = {
         "hub_url": s.hub_url,
-        "hub_url_local": HUB_URL_LOCAL,
+        "hub_url_local": hub_url_local,
         "use_registry": s.registry.use_registry,
         "image_prefix": s.registry.image_prefix,
-        "auth_enabled": False,
+        "auth_enabled": s.authenticated,
     }
     if s.registry.registry_class:
-        binderhub_config["registry_class"] = s.registry.registry_class
+        binderhub["registry_class"] = s.registry.registry_class
     if s.cors_allow_origin:
-        binderhub_config["cors_allow_origin"] = s.cors_allow_origin
-
-    config: dict[str, Any] = {"BinderHub": binderhub_config, **repo_provider_config(s.tokens)}
+        binderhub["cors_allow_origin"] = s.cors_allow_origin
+    config: dict[str, Any] = {"BinderHub": binderhub, **repo_provider_config(s.tokens)}
     if s.registry.use_registry:
-        config["DockerRegistry"] = docker_registry_config(s.registry)
+        config["DockerRegistry"] = docker_registry_config(s.registry, service_credentials)
+    if s.named_servers.enabled:
+        launcher: dict[str, Any] = {"allow_named_servers": True}
+        if s.named_servers.limit_per_user is not None:
+            launcher["named_server_limit_per_user"] = s.named_servers.limit_per_user
+        config["Launcher"] = launcher
     config.update(s.registry.binderhub_config)
+    return config
 
-    hub_config: dict[str, Any] = {"CryptKeeper": {"keys": [s.secrets.crypt_key]}}
+
+def classic_values(s: HubSettings) -> dict[str, Any]:
+    """Values for the `binderhub` chart, which bundles JupyterHub."""
+    hub = hub_common(s)
+    hub["services"] = {"binder": binder_service(s, None, s.binder_oauth_redirect_uri)}
+    hub["loadRoles"] = binder_roles(s)
+    spawner: dict[str, Any] = {"auth_enabled": s.authenticated}
     if s.cors_allow_origin:
-        hub_config["BinderSpawner"] = {"cors_allow_origin": s.cors_allow_origin}
-    hub: dict[str, Any] = {
-        "cookieSecret": s.secrets.cookie_secret,
-        "config": hub_config,
-        "services": {"binder": {"apiToken": s.secrets.binder_api_token}},
-    }
-    if s.storage_class:
-        hub["db"] = {"pvc": {"storageClassName": s.storage_class}}
-
+        spawner["cors_allow_origin"] = s.cors_allow_origin
+    hub["config"]["BinderSpawner"] = spawner
     values: dict[str, Any] = {
         "imageBuilderType": s.builder,
         "service": {"type": "ClusterIP"},
-        "config": config,
+        "config": binderhub_config(s, hub_url_local=HUB_URL_LOCAL, service_credentials=False),
         "ingress": ingress_values(s.binder_host, s.ingress, BINDER_TLS_SECRET),
         "jupyterhub": {
             "proxy": {"secretToken": s.secrets.proxy_token, "service": {"type": "ClusterIP"}},
@@ -164,6 +103,62 @@ def classic_values(s: ClassicSettings) -> dict[str, Any]:
     if s.registry.use_registry and s.registry.username is not None:
         values["registry"] = {
             "url": s.registry.auth_url,
+            "username": s.registry.username,
+            "password": s.registry.password,
+        }
+    return values
+
+
+def binderhub_service_name(release_name: str, fullname_override: str | None) -> str:
+    """The Service `binderhub-service` creates, following the chart's naming helpers."""
+    if fullname_override is not None:
+        prefix = fullname_override
+    elif BINDERHUB_SERVICE_CHART in release_name:
+        prefix = release_name
+    else:
+        prefix = f"{release_name}-{BINDERHUB_SERVICE_CHART}"
+    return f"{prefix}-binderhub" if prefix else "binderhub"
+
+
+def binderhub_service_url(release_name: str, fullname_override: str | None) -> str:
+    """How the hub's proxy reaches BinderHub inside the namespace."""
+    return f"http://{binderhub_service_name(release_name, fullname_override)}:{BINDERHUB_SERVICE_PORT}"
+
+
+def binderhub_service_values(s: HubSettings, *, api_token_secret: str, api_token_key: str) -> dict[str, Any]:
+    """Values for `binderhub-service`, served by the hub at /services/binder/.
+
+    The hub API token reaches BinderHub from a Kubernetes Secret (never a plain env value);
+    the JUPYTERHUB_* variables make BinderHub a hub service with its own OAuth client.
+    """
+    binderhub = binderhub_config(s, hub_url_local=HUB_URL_LOCAL, service_credentials=True)
+    binderhub["BinderHub"].update(base_url=SERVICE_BASE_URL, enable_api_only_mode=not s.binder_ui)
+    env: list[dict[str, Any]] = [
+        {
+            "name": "JUPYTERHUB_API_TOKEN",
+            "valueFrom": {"secretKeyRef": {"name": api_token_secret, "key": api_token_key}},
+        },
+        {"name": "JUPYTERHUB_API_URL", "value": HUB_API_URL_LOCAL},
+        {"name": "JUPYTERHUB_BASE_URL", "value": "/"},
+        {"name": "JUPYTERHUB_SERVICE_PREFIX", "value": SERVICE_BASE_URL},
+        {"name": "JUPYTERHUB_SERVICE_NAME", "value": "binder"},
+    ]
+    if s.authenticated:
+        env += [
+            {"name": "JUPYTERHUB_CLIENT_ID", "value": "service-binder"},
+            {"name": "JUPYTERHUB_OAUTH_CALLBACK_URL", "value": s.binder_oauth_redirect_uri},
+        ]
+    values: dict[str, Any] = {
+        "fullnameOverride": "",
+        "config": binderhub,
+        "extraEnv": env,
+        "service": {"type": "ClusterIP", "port": BINDERHUB_SERVICE_PORT},
+        # No image cleaner in this chart: bound the build cache, which is dropped when full.
+        "dockerApi": {"storage": {"emptyDir": {"sizeLimit": s.builder_cache_size}}},
+    }
+    if s.registry.use_registry and s.registry.username is not None:
+        values["buildPodsRegistryCredentials"] = {
+            "server": s.registry.auth_url,
             "username": s.registry.username,
             "password": s.registry.password,
         }

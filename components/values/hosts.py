@@ -13,18 +13,31 @@ class Hosts:
     binder: str
     hub: str
     tls: bool
+    shape: str = "classic"  # service: BinderHub lives at <hub>/services/binder/
 
     @property
     def scheme(self) -> str:
         return "https" if self.tls else "http"
 
     @property
+    def hub_url(self) -> str:
+        return f"{self.scheme}://{self.hub}/"
+
+    @property
     def binder_url(self) -> str:
+        if self.shape == "service":
+            return f"{self.hub_url}services/binder/"
         return f"{self.scheme}://{self.binder}/"
 
     @property
-    def hub_url(self) -> str:
-        return f"{self.scheme}://{self.hub}/"
+    def oauth_callback_url(self) -> str:
+        """The hub's callback, to register in the GitHub / identity provider OAuth app."""
+        return f"{self.hub_url}hub/oauth_callback"
+
+    @property
+    def binder_oauth_redirect_uri(self) -> str:
+        """BinderHub's callback as the hub's OAuth client."""
+        return f"{self.binder_url}oauth_callback"
 
 
 def wildcard_host(label: str, address: str, wildcard_dns: str) -> str:
@@ -51,11 +64,13 @@ def compute_hosts(
     wildcard_dns: str,
     address: str | None,
     tls: bool,
+    shape: str = "classic",
 ) -> Hosts:
     if binder_host and hub_host:
-        return Hosts(binder_host, hub_host, tls)
+        return Hosts(binder_host, hub_host, tls, shape)
     if domain:
-        return Hosts(f"binder.{domain}", f"hub.{domain}", tls)
+        return Hosts(f"binder.{domain}", f"hub.{domain}", tls, shape)
     if not address:
         raise ValueError("no domain, hosts or ingress address to derive the public hosts from")
-    return Hosts(wildcard_host("binder", address, wildcard_dns), wildcard_host("hub", address, wildcard_dns), tls)
+    binder, hub = wildcard_host("binder", address, wildcard_dns), wildcard_host("hub", address, wildcard_dns)
+    return Hosts(binder, hub, tls, shape)

@@ -1,0 +1,181 @@
+"""AksCluster: an AKS cluster in its own resource group, with a Kubernetes provider bound to it."""
+
+import base64
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_azure_native as azure
+import pulumi_kubernetes as k8s
+
+NODE_PURPOSE = "hub.jupyter.org/node-purpose"
+# Built-in role (same GUID in every tenant): manage load balancers and public IPs.
+NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7"
+
+
+def _role_definition_id(role_guid: str) -> pulumi.Output[str]:
+    """A built-in role's id in the deployment's subscription (the form Azure returns, so no diff)."""
+    subscription = azure.authorization.get_client_config_output().subscription_id
+    return pulumi.Output.concat(
+        "/subscriptions/", subscription, "/providers/Microsoft.Authorization/roleDefinitions/", role_guid
+    )
+
+
+@dataclass(frozen=True)
+class AksClusterArgs:
+    location: str
+    resource_group_name: str  # created here; holds the cluster and whatever the stack adds
+    cluster_name: str
+    kubernetes_version: str | None = None  # None: AKS's default version
+    node_size: str = "Standard_D2s_v3"
+    node_count: int = 1
+    user_node_size: str = "Standard_D4s_v3"
+    user_min_nodes: int = 0
+    user_max_nodes: int = 3
+    tier: str = "Free"
+    protect: bool = False  # the resource group and the cluster only
+
+
+class AksCluster(pulumi.ComponentResource):
+    """AKS with a system-assigned identity, Kubernetes RBAC and two labelled node pools.
+
+    The kubeconfig comes from the cluster's user credentials; local accounts stay enabled
+    so `pulumi up` needs no interactive Entra login (kubelogin). RBAC, the OIDC issuer and
+    workload identity are on, so Entra integration can be switched on later without
+    recreating the cluster.
+    """
+
+    provider: k8s.Provider
+    kubeconfig: pulumi.Output[str]
+    name: pulumi.Output[str]
+    resource_group_name: pulumi.Output[str]
+    resource_group_id: pulumi.Output[str]
+    node_resource_group: pulumi.Output[str]
+    kubelet_object_id: pulumi.Output[str]  # the nodes' identity: what pulls images
+    principal_id: pulumi.Output[str]  # the control plane's identity: what manages LBs and IPs
+    network_role: azure.authorization.RoleAssignment
+
+    def __init__(self, name: str, args: AksClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("binderhub:cluster:AksCluster", name, None, opts)
+        # Protection is set per resource: a protected parent would protect every child.
+        stateful = pulumi.ResourceOptions(parent=self, protect=args.protect)
+        child = pulumi.ResourceOptions(parent=self)
+
+        group = azure.resources.ResourceGroup(
+            f"{name}-rg", resource_group_name=args.resource_group_name, location=args.location, opts=stateful
+        )
+        # Pinned to a patch: no automatic upgrades (they would drift from the config).
+        pinned_patch = args.kubernetes_version is not None and args.kubernetes_version.count(".") == 2
+        cluster = azure.containerservice.ManagedCluster(
+            f"{name}-aks",
+            resource_name_=args.cluster_name,
+            resource_group_name=group.name,
+            location=args.location,
+            dns_prefix=args.cluster_name,
+            kubernetes_version=args.kubernetes_version,
+            sku=azure.containerservice.ManagedClusterSKUArgs(name="Base", tier=args.tier),
+            identity=azure.containerservice.ManagedClusterIdentityArgs(
+                type=azure.containerservice.ResourceIdentityType.SYSTEM_ASSIGNED
+            ),
+            enable_rbac=True,
+            disable_local_accounts=False,
+            oidc_issuer_profile=azure.containerservice.ManagedClusterOIDCIssuerProfileArgs(enabled=True),
+            security_profile=azure.containerservice.ManagedClusterSecurityProfileArgs(
+                workload_identity=azure.containerservice.ManagedClusterSecurityProfileWorkloadIdentityArgs(enabled=True)
+            ),
+            auto_upgrade_profile=azure.containerservice.ManagedClusterAutoUpgradeProfileArgs(
+                upgrade_channel="none" if pinned_patch else "patch",
+                node_os_upgrade_channel="NodeImage",
+            ),
+            # Overlay networking: pods do not consume VNet addresses; a Standard LB takes static IPs.
+            network_profile=azure.containerservice.ContainerServiceNetworkProfileArgs(
+                network_plugin="azure",
+                network_plugin_mode="overlay",
+                load_balancer_sku="standard",
+                outbound_type="loadBalancer",
+            ),
+            agent_pool_profiles=[
+                azure.containerservice.ManagedClusterAgentPoolProfileArgs(
+                    name="core",
+                    mode="System",
+                    os_type="Linux",
+                    type="VirtualMachineScaleSets",
+                    vm_size=args.node_size,
+                    count=args.node_count,
+                    node_labels={NODE_PURPOSE: "core"},
+                )
+            ],
+            opts=stateful,
+        )
+        # A separate resource: user pools can scale to zero, and the autoscaler owns the count.
+        azure.containerservice.AgentPool(
+            f"{name}-user-pool",
+            agent_pool_name="user",
+            resource_group_name=group.name,
+            resource_name_=cluster.name,
+            mode="User",
+            os_type="Linux",
+            type="VirtualMachineScaleSets",
+            vm_size=args.user_node_size,
+            enable_auto_scaling=True,
+            min_count=args.user_min_nodes,
+            max_count=args.user_max_nodes,
+            count=args.user_min_nodes,
+            node_labels={NODE_PURPOSE: "user"},
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["count"]),
+        )
+
+        self.name = cluster.name
+        self.resource_group_name = group.name
+        self.resource_group_id = group.id
+        self.node_resource_group = cluster.node_resource_group.apply(lambda rg: rg or "")
+        self.kubelet_object_id = cluster.identity_profile.apply(_kubelet_object_id)
+        self.principal_id = cluster.identity.apply(_principal_id)
+
+        # The cloud provider attaches the ingress IP (in this group, not the AKS-managed node
+        # group) to its load balancer: the IP outlives cluster re-creation and DNS stays valid.
+        self.network_role = azure.authorization.RoleAssignment(
+            f"{name}-network-contributor",
+            principal_id=self.principal_id,
+            principal_type="ServicePrincipal",
+            role_definition_id=_role_definition_id(NETWORK_CONTRIBUTOR),
+            scope=group.id,
+            opts=child,
+        )
+
+        credentials = azure.containerservice.list_managed_cluster_user_credentials_output(
+            resource_group_name=group.name, resource_name=cluster.name
+        )
+        self.kubeconfig = pulumi.Output.secret(credentials.apply(_decode_kubeconfig))
+        self.provider = k8s.Provider(f"{name}-k8s", kubeconfig=self.kubeconfig, opts=child)
+        self.register_outputs(
+            {
+                "name": self.name,
+                "kubeconfig": self.kubeconfig,
+                "resource_group_name": self.resource_group_name,
+                "node_resource_group": self.node_resource_group,
+                "kubelet_object_id": self.kubelet_object_id,
+                "principal_id": self.principal_id,
+            }
+        )
+
+
+def _kubelet_object_id(
+    profile: "Mapping[str, azure.containerservice.outputs.UserAssignedIdentityManagedClusterResponse] | None",
+) -> str:
+    kubelet = (profile or {}).get("kubeletidentity")
+    if kubelet is None or not kubelet.object_id:
+        raise RuntimeError("the AKS cluster reports no kubelet identity (identityProfile.kubeletidentity)")
+    return kubelet.object_id
+
+
+def _principal_id(identity: "azure.containerservice.outputs.ManagedClusterIdentityResponse | None") -> str:
+    if identity is None or not identity.principal_id:
+        raise RuntimeError("the AKS cluster reports no system-assigned identity")
+    return identity.principal_id
+
+
+def _decode_kubeconfig(result: azure.containerservice.ListManagedClusterUserCredentialsResult) -> str:
+    if not result.kubeconfigs:
+        raise RuntimeError("AKS returned no user kubeconfig (listClusterUserCredential)")
+    return base64.b64decode(result.kubeconfigs[0].value).decode()

@@ -1,0 +1,347 @@
+"""EksCluster: an EKS cluster (pulumi-eks) in its own VPC, with a core and a user node group.
+
+Network: one VPC over two availability zones; public subnets hold the load balancer and the
+NAT gateway, private subnets hold the nodes (no public IPs on nodes). One NAT gateway keeps
+the bill small; a zone outage then cuts egress for nodes in the other zone (acceptable for a
+teaching BinderHub, documented in docs/aws.md).
+
+Scaling: the user group's `userMinNodes`/`userMaxNodes` are the bounds of its Auto Scaling
+Group; nothing in this program adds or removes user nodes at run time (no cluster-autoscaler
+or Karpenter is deployed). The group starts at `userMinNodes`; EKS tags it for
+cluster-autoscaler auto-discovery and `ignore_scaling_changes` keeps Pulumi from resetting a
+size someone (or an autoscaler installed later) chose. See docs/aws.md.
+"""
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_eks as eks
+import pulumi_kubernetes as k8s
+
+NODE_PURPOSE_LABEL = "hub.jupyter.org/node-purpose"
+# The EBS CSI driver's controller service account (managed add-on defaults).
+EBS_CSI_NAMESPACE = "kube-system"
+EBS_CSI_SERVICE_ACCOUNT = "ebs-csi-controller-sa"
+# Default StorageClass for the hub database: EKS no longer makes gp2 the default, and the
+# in-tree EBS provisioner is gone, so volumes need the CSI driver and a class of our own.
+STORAGE_CLASS = "gp3"
+VPC_CIDR = "10.0.0.0/16"
+ZONES = 2  # EKS needs subnets in two zones; each zone adds a subnet pair and an Elastic IP.
+
+
+def partition(region: str) -> str:
+    """The ARN partition of a region (aws, aws-us-gov, aws-cn, aws-iso...)."""
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-isob-"):
+        return "aws-iso-b"
+    if region.startswith("us-iso-"):
+        return "aws-iso"
+    return "aws"
+
+
+def managed_policy(region: str, name: str) -> str:
+    return f"arn:{partition(region)}:iam::aws:policy/{name}"
+
+
+def irsa_trust_policy(
+    oidc_provider_arn: pulumi.Input[str], oidc_issuer: pulumi.Input[str], namespace: str, service_account: str
+) -> pulumi.Output[str]:
+    """A role trust policy that only the named Kubernetes service account can assume (IRSA)."""
+
+    def document(args: list[str]) -> str:
+        arn, issuer = args
+        return json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Federated": arn},
+                        "Action": "sts:AssumeRoleWithWebIdentity",
+                        "Condition": {
+                            "StringEquals": {
+                                f"{issuer}:sub": f"system:serviceaccount:{namespace}:{service_account}",
+                                f"{issuer}:aud": "sts.amazonaws.com",
+                            }
+                        },
+                    }
+                ],
+            }
+        )
+
+    return pulumi.Output.all(oidc_provider_arn, oidc_issuer).apply(document)
+
+
+def is_graviton(instance_type: str) -> bool:
+    """m7g.large, c6gn.xlarge, t4g.medium... run arm64 and need the arm64 AMI."""
+    family = instance_type.split(".", 1)[0]
+    generation = family.lstrip("abcdefghijklmnopqrstuvwxyz")
+    return len(generation) > 1 and generation[0].isdigit() and "g" in generation[1:]
+
+
+def ami_type(instance_type: str) -> str:
+    return "AL2023_ARM_64_STANDARD" if is_graviton(instance_type) else "AL2023_x86_64_STANDARD"
+
+
+@dataclass(frozen=True)
+class EksClusterArgs:
+    cluster_name: str
+    region: str
+    kubernetes_version: str | None
+    node_size: str
+    node_count: int
+    user_node_size: str
+    user_min_nodes: int
+    user_max_nodes: int
+    protect: bool = False  # the EKS control plane (and what hangs off it)
+
+
+class EksCluster(pulumi.ComponentResource):
+    provider: k8s.Provider
+    kubeconfig: pulumi.Output[str]
+    name: pulumi.Output[str]
+    cluster_name: str
+    aws_provider: aws.Provider
+    oidc_provider_arn: pulumi.Output[str]
+    oidc_issuer: pulumi.Output[str]  # without https://
+    node_role: aws.iam.Role
+    public_subnet_ids: list[pulumi.Output[str]]
+    private_subnet_ids: list[pulumi.Output[str]]
+    storage_class: str
+    storage_depends_on: list[pulumi.Resource]
+
+    def __init__(self, name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("binderhub:cluster:EksCluster", name, None, opts)
+        self.cluster_name = args.cluster_name
+        # Region comes from binderhub:cluster.region, not the ambient AWS config: explicit provider.
+        self.aws_provider = aws.Provider(f"{name}-aws", region=args.region, opts=pulumi.ResourceOptions(parent=self))
+        on_aws = pulumi.ResourceOptions(parent=self, provider=self.aws_provider)
+        self._network(name, args, on_aws)
+
+        self.node_role = aws.iam.Role(
+            f"{name}-node-role",
+            assume_role_policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+                    ],
+                }
+            ),
+            opts=on_aws,
+        )
+        # Pull-only ECR access lets nodes pull built images (and EKS add-on images) with their
+        # own identity: no image pull secret for user pods.
+        node_policies = ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryPullOnly"]
+        attachments = [
+            aws.iam.RolePolicyAttachment(
+                f"{name}-node-{policy}",
+                role=self.node_role.name,
+                policy_arn=managed_policy(args.region, policy),
+                opts=on_aws,
+            )
+            for policy in node_policies
+        ]
+
+        self.cluster = eks.Cluster(
+            f"{name}-eks",
+            name=args.cluster_name,
+            version=args.kubernetes_version,
+            vpc_id=self.vpc.id,
+            public_subnet_ids=self.public_subnet_ids,
+            private_subnet_ids=self.private_subnet_ids,
+            node_associate_public_ip_address=False,
+            # Access entries (API) rather than the aws-auth ConfigMap: EKS maps node roles itself.
+            authentication_mode=eks.AuthenticationMode.API,
+            skip_default_node_group=True,
+            create_oidc_provider=True,  # IRSA for the registry helper and the EBS CSI driver
+            opts=pulumi.ResourceOptions(
+                parent=self, providers={"aws": self.aws_provider}, protect=args.protect, depends_on=attachments
+            ),
+        )
+        self.name = pulumi.Output.from_input(args.cluster_name)
+        self.oidc_provider_arn = self.cluster.oidc_provider_arn
+        self.oidc_issuer = self.cluster.oidc_issuer
+        self.kubeconfig = pulumi.Output.secret(self.cluster.kubeconfig_json)
+
+        on_eks = pulumi.ResourceOptions(parent=self, providers={"aws": self.aws_provider})
+        core = eks.ManagedNodeGroup(
+            f"{name}-core",
+            cluster=self.cluster,
+            node_role=self.node_role,
+            subnet_ids=self.private_subnet_ids,
+            instance_types=[args.node_size],
+            ami_type=ami_type(args.node_size),
+            labels={NODE_PURPOSE_LABEL: "core"},
+            scaling_config={"min_size": args.node_count, "desired_size": args.node_count, "max_size": args.node_count},
+            opts=on_eks,
+        )
+        user = eks.ManagedNodeGroup(
+            f"{name}-user",
+            cluster=self.cluster,
+            node_role=self.node_role,
+            subnet_ids=self.private_subnet_ids,
+            instance_types=[args.user_node_size],
+            ami_type=ami_type(args.user_node_size),
+            labels={NODE_PURPOSE_LABEL: "user"},
+            scaling_config={
+                "min_size": args.user_min_nodes,
+                "desired_size": args.user_min_nodes,
+                "max_size": args.user_max_nodes,
+            },
+            # Keep whatever size the group was scaled to (by hand or by an autoscaler).
+            ignore_scaling_changes=True,
+            opts=on_eks,
+        )
+        self.node_groups = [core, user]
+
+        storage = self._ebs_csi(name, args, on_aws, core)
+
+        # Every Kubernetes resource goes through this provider; it waits for nodes and volumes,
+        # so charts that wait for their pods never race the node groups.
+        self.provider = k8s.Provider(
+            f"{name}-k8s",
+            kubeconfig=self.kubeconfig,
+            enable_server_side_apply=True,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[core, user, storage]),
+        )
+        self.storage_class = STORAGE_CLASS
+        self.storage_depends_on = [
+            k8s.storage.v1.StorageClass(
+                f"{name}-gp3",
+                metadata={
+                    "name": STORAGE_CLASS,
+                    "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
+                },
+                provisioner="ebs.csi.aws.com",
+                parameters={"type": "gp3", "encrypted": "true"},
+                # Volumes are created in the zone of the pod that needs them.
+                volume_binding_mode="WaitForFirstConsumer",
+                reclaim_policy="Delete",
+                allow_volume_expansion=True,
+                opts=pulumi.ResourceOptions(parent=self, provider=self.provider),
+            )
+        ]
+        self.register_outputs(
+            {
+                "name": self.name,
+                "kubeconfig": self.kubeconfig,
+                "oidc_provider_arn": self.oidc_provider_arn,
+                "oidc_issuer": self.oidc_issuer,
+            }
+        )
+
+    def _network(self, name: str, args: EksClusterArgs, on_aws: pulumi.ResourceOptions) -> None:
+        zones = aws.get_availability_zones_output(
+            state="available", opts=pulumi.InvokeOptions(provider=self.aws_provider)
+        )
+        self.vpc = aws.ec2.Vpc(
+            f"{name}-vpc",
+            cidr_block=VPC_CIDR,
+            enable_dns_hostnames=True,  # EKS private endpoint and nodes need DNS hostnames
+            enable_dns_support=True,
+            tags={"Name": f"{args.cluster_name}-vpc"},
+            opts=on_aws,
+        )
+        gateway = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=self.vpc.id, opts=on_aws)
+        public_routes = aws.ec2.RouteTable(
+            f"{name}-public-rt",
+            vpc_id=self.vpc.id,
+            routes=[{"cidr_block": "0.0.0.0/0", "gateway_id": gateway.id}],
+            opts=on_aws,
+        )
+        cluster_tag = {f"kubernetes.io/cluster/{args.cluster_name}": "shared"}
+        public: list[aws.ec2.Subnet] = []
+        private: list[aws.ec2.Subnet] = []
+        for i in range(ZONES):
+            zone = zones.names.apply(lambda names, i=i: _zone(names, i))
+            public.append(
+                aws.ec2.Subnet(
+                    f"{name}-public-{i}",
+                    vpc_id=self.vpc.id,
+                    availability_zone=zone,
+                    cidr_block=f"10.0.{i * 32}.0/20",
+                    map_public_ip_on_launch=False,  # only the NAT gateway and the NLB are public
+                    tags={**cluster_tag, "kubernetes.io/role/elb": "1", "Name": f"{args.cluster_name}-public-{i}"},
+                    opts=on_aws,
+                )
+            )
+            private.append(
+                aws.ec2.Subnet(
+                    f"{name}-private-{i}",
+                    vpc_id=self.vpc.id,
+                    availability_zone=zone,
+                    cidr_block=f"10.0.{128 + i * 32}.0/19",  # nodes and pods (VPC CNI): the bigger range
+                    tags={
+                        **cluster_tag,
+                        "kubernetes.io/role/internal-elb": "1",
+                        "Name": f"{args.cluster_name}-private-{i}",
+                    },
+                    opts=on_aws,
+                )
+            )
+            aws.ec2.RouteTableAssociation(
+                f"{name}-public-rta-{i}", subnet_id=public[i].id, route_table_id=public_routes.id, opts=on_aws
+            )
+        nat_ip = aws.ec2.Eip(f"{name}-nat-ip", domain="vpc", opts=on_aws)
+        nat = aws.ec2.NatGateway(
+            f"{name}-nat",
+            allocation_id=nat_ip.allocation_id,
+            subnet_id=public[0].id,
+            opts=pulumi.ResourceOptions.merge(on_aws, pulumi.ResourceOptions(depends_on=[gateway])),
+        )
+        private_routes = aws.ec2.RouteTable(
+            f"{name}-private-rt",
+            vpc_id=self.vpc.id,
+            routes=[{"cidr_block": "0.0.0.0/0", "nat_gateway_id": nat.id}],
+            opts=on_aws,
+        )
+        for i, subnet in enumerate(private):
+            aws.ec2.RouteTableAssociation(
+                f"{name}-private-rta-{i}", subnet_id=subnet.id, route_table_id=private_routes.id, opts=on_aws
+            )
+        self.public_subnet_ids = [s.id for s in public]
+        self.private_subnet_ids = [s.id for s in private]
+        self.internet_gateway = gateway
+
+    def _ebs_csi(
+        self, name: str, args: EksClusterArgs, on_aws: pulumi.ResourceOptions, core: eks.ManagedNodeGroup
+    ) -> aws.eks.Addon:
+        """The EBS CSI driver (managed add-on) with its own IRSA role: the hub database volume."""
+        role = aws.iam.Role(
+            f"{name}-ebs-csi",
+            assume_role_policy=irsa_trust_policy(
+                self.oidc_provider_arn, self.oidc_issuer, EBS_CSI_NAMESPACE, EBS_CSI_SERVICE_ACCOUNT
+            ),
+            opts=on_aws,
+        )
+        attachment = aws.iam.RolePolicyAttachment(
+            f"{name}-ebs-csi",
+            role=role.name,
+            policy_arn=managed_policy(args.region, "service-role/AmazonEBSCSIDriverPolicy"),
+            opts=on_aws,
+        )
+        return aws.eks.Addon(
+            f"{name}-ebs-csi",
+            cluster_name=self.name,
+            addon_name="aws-ebs-csi-driver",
+            service_account_role_arn=role.arn,
+            resolve_conflicts_on_create="OVERWRITE",
+            resolve_conflicts_on_update="OVERWRITE",
+            # The add-on's pods need nodes to become ACTIVE.
+            opts=pulumi.ResourceOptions.merge(
+                on_aws, pulumi.ResourceOptions(depends_on=[self.cluster, core, attachment])
+            ),
+        )
+
+
+def _zone(names: Sequence[str], index: int) -> str:
+    if len(names) < ZONES:
+        raise pulumi.RunError(f"the region offers {len(names)} availability zone(s); EKS needs {ZONES}")
+    return names[index]

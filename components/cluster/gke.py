@@ -1,0 +1,219 @@
+"""GkeCluster: a GKE Standard cluster with a core pool and an autoscaling user pool.
+
+Nodes run as a dedicated service account with only the roles nodes need (logs, metrics;
+the registry grants its own pull role), and Workload Identity is on so pods never see
+node credentials through the metadata server.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_gcp as gcp
+import pulumi_kubernetes as k8s
+
+NODE_PURPOSE_LABEL = "hub.jupyter.org/node-purpose"
+# What GKE documents as the minimum for a node service account (no Editor, no storage access).
+NODE_ROLES = (
+    "roles/logging.logWriter",
+    "roles/monitoring.metricWriter",
+    "roles/monitoring.viewer",
+    "roles/stackdriver.resourceMetadata.writer",
+)
+# Access is decided by IAM roles, not by the legacy per-VM scopes.
+CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
+# GKE spreads a regional cluster's pools over three zones unless told otherwise.
+REGIONAL_ZONES = 3
+AUTH_PLUGIN = "gke-gcloud-auth-plugin"
+
+
+@dataclass(frozen=True)
+class GkeClusterArgs:
+    project: str
+    region: str
+    cluster_name: str
+    zone: str | None = None  # set: zonal cluster; None: regional
+    release_channel: str = "REGULAR"
+    kubernetes_version: str | None = None  # minimum control plane version; None: the channel's default
+    node_size: str = "e2-standard-2"
+    node_count: int = 1  # per zone
+    user_node_size: str = "n2-standard-4"
+    user_min_nodes: int = 0  # whole pool, all zones
+    user_max_nodes: int = 3
+    protect: bool = False
+    # Resources to wait for (the project's enabled APIs).
+    depends_on: Sequence[pulumi.Resource] = ()
+
+
+def account_id(base: str, suffix: str) -> str:
+    """A service account id (6-30 chars, lowercase, no trailing '-') from a name and a role."""
+    return f"{base[: 29 - len(suffix)].rstrip('-')}-{suffix}"
+
+
+def gke_kubeconfig(context: str, endpoint: str, ca_certificate: str) -> str:
+    """A kubeconfig that authenticates through gcloud's plugin (no static credentials in it)."""
+    return f"""apiVersion: v1
+kind: Config
+clusters:
+- name: {context}
+  cluster:
+    server: https://{endpoint}
+    certificate-authority-data: {ca_certificate}
+contexts:
+- name: {context}
+  context:
+    cluster: {context}
+    user: {context}
+current-context: {context}
+users:
+- name: {context}
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1beta1
+      command: {AUTH_PLUGIN}
+      installHint: "Install it with: gcloud components install {AUTH_PLUGIN}"
+      provideClusterInfo: true
+      interactiveMode: Never
+"""
+
+
+class GkeCluster(pulumi.ComponentResource):
+    provider: k8s.Provider
+    kubeconfig: pulumi.Output[str]  # secret
+    name: pulumi.Output[str]
+    project: str
+    region: str
+    location: str  # zone (zonal) or region (regional)
+    node_service_account_email: pulumi.Output[str]
+    node_service_account_member: pulumi.Output[str]  # "serviceAccount:<email>", for IAM bindings
+    cluster: gcp.container.Cluster
+
+    def __init__(self, name: str, args: GkeClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("binderhub:cluster:GkeCluster", name, None, opts)
+        self.project = args.project
+        self.region = args.region
+        self.location = args.zone or args.region
+        child = pulumi.ResourceOptions(parent=self)
+        after_apis = pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on))
+
+        node_sa = gcp.serviceaccount.Account(
+            f"{name}-nodes",
+            project=args.project,
+            account_id=account_id(args.cluster_name, "nodes"),
+            display_name=f"GKE nodes of {args.cluster_name}",
+            opts=after_apis,
+        )
+        self.node_service_account_email = node_sa.email
+        self.node_service_account_member = node_sa.email.apply(lambda email: f"serviceAccount:{email}")
+        role_bindings = [
+            gcp.projects.IAMMember(
+                f"{name}-nodes-{role.split('/')[-1].replace('.', '-').lower()}",
+                project=args.project,
+                role=role,
+                member=self.node_service_account_member,
+                opts=child,
+            )
+            for role in NODE_ROLES
+        ]
+
+        # Also for the transient default pool: the project's default compute account may be disabled.
+        base_node_config = gcp.container.ClusterNodeConfigArgs(
+            service_account=node_sa.email, oauth_scopes=[CLOUD_PLATFORM_SCOPE]
+        )
+        self.cluster = gcp.container.Cluster(
+            name,
+            project=args.project,
+            name=args.cluster_name,
+            location=self.location,
+            # Pools are managed separately, so changing one never recreates the cluster.
+            remove_default_node_pool=True,
+            initial_node_count=1,
+            node_config=base_node_config,
+            release_channel={"channel": args.release_channel},
+            min_master_version=args.kubernetes_version,
+            workload_identity_config={"workload_pool": f"{args.project}.svc.id.goog"},
+            networking_mode="VPC_NATIVE",
+            ip_allocation_policy={},
+            # The provider defaults this to true, which would make `pulumi destroy` fail.
+            deletion_protection=args.protect,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=list(args.depends_on),
+                protect=args.protect,
+                # Only the transient default pool used it; a change must not recreate the cluster.
+                ignore_changes=["nodeConfig"],
+            ),
+        )
+
+        def node_config(machine_type: str, purpose: str) -> gcp.container.NodePoolNodeConfigArgs:
+            return gcp.container.NodePoolNodeConfigArgs(
+                machine_type=machine_type,
+                image_type="COS_CONTAINERD",
+                service_account=node_sa.email,
+                oauth_scopes=[CLOUD_PLATFORM_SCOPE],
+                labels={NODE_PURPOSE_LABEL: purpose},
+                # Pods get their own (Workload Identity) credentials, never the node's.
+                workload_metadata_config=gcp.container.NodePoolNodeConfigWorkloadMetadataConfigArgs(
+                    mode="GKE_METADATA"
+                ),
+                shielded_instance_config=gcp.container.NodePoolNodeConfigShieldedInstanceConfigArgs(
+                    enable_secure_boot=True, enable_integrity_monitoring=True
+                ),
+            )
+
+        management = gcp.container.NodePoolManagementArgs(auto_repair=True, auto_upgrade=True)
+        # Nodes must be able to write logs before they report ready.
+        pool_opts = pulumi.ResourceOptions(parent=self, depends_on=role_bindings)
+        core_pool = gcp.container.NodePool(
+            f"{name}-core",
+            project=args.project,
+            cluster=self.cluster.name,
+            location=self.location,
+            name="core",
+            node_count=args.node_count,
+            node_config=node_config(args.node_size, "core"),
+            management=management,
+            opts=pool_opts,
+        )
+        # Per zone at creation; totals bound the whole pool whether zonal or regional.
+        zones = 1 if args.zone else REGIONAL_ZONES
+        user_pool = gcp.container.NodePool(
+            f"{name}-user",
+            project=args.project,
+            cluster=self.cluster.name,
+            location=self.location,
+            name="user",
+            initial_node_count=-(-args.user_min_nodes // zones),
+            autoscaling=gcp.container.NodePoolAutoscalingArgs(
+                total_min_node_count=args.user_min_nodes,
+                total_max_node_count=args.user_max_nodes,
+                location_policy="ANY",
+            ),
+            node_config=node_config(args.user_node_size, "user"),
+            management=management,
+            # A new userMinNodes changes the bounds in place; the initial count would replace the pool.
+            opts=pulumi.ResourceOptions.merge(pool_opts, pulumi.ResourceOptions(ignore_changes=["initialNodeCount"])),
+        )
+
+        self.name = self.cluster.name
+        context = f"gke_{args.project}_{self.location}_{args.cluster_name}"
+        ca_certificate = self.cluster.master_auth.apply(lambda auth: auth.cluster_ca_certificate or "")
+        self.kubeconfig = pulumi.Output.secret(
+            pulumi.Output.all(self.cluster.endpoint, ca_certificate).apply(
+                lambda parts: gke_kubeconfig(context, parts[0], parts[1])
+            )
+        )
+        self.provider = k8s.Provider(
+            f"{name}-k8s",
+            kubeconfig=self.kubeconfig,
+            # Charts go in once there are nodes to run them (the default pool is gone).
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[core_pool, user_pool]),
+        )
+        self.register_outputs(
+            {
+                "name": self.name,
+                "kubeconfig": self.kubeconfig,
+                "location": self.location,
+                "node_service_account_email": self.node_service_account_email,
+            }
+        )

@@ -1,0 +1,136 @@
+"""AcrRegistry: an Azure Container Registry the nodes pull from and BinderHub pushes to."""
+
+import re
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_azure_native as azure
+import pulumi_azuread as azuread
+import pulumi_random as random
+
+from components.registry import RegistrySettings
+
+# Built-in roles (same GUIDs in every tenant).
+ACR_PULL = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
+ACR_PUSH = "8311e382-0749-4cb8-b61a-304f252e45ec"
+# ACR names: 5-50 alphanumerics, unique across Azure. The random suffix supplies uniqueness.
+_SUFFIX_LENGTH = 8
+_MAX_BASE_LENGTH = 50 - _SUFFIX_LENGTH
+
+
+def registry_name_base(*parts: str) -> str:
+    """The readable start of the registry name: alphanumerics only, lower case, length-capped."""
+    base = re.sub(r"[^a-z0-9]", "", "".join(parts).lower())[:_MAX_BASE_LENGTH]
+    return base or "binderhub"
+
+
+def _role_definition_id(role_guid: str) -> pulumi.Output[str]:
+    """A built-in role's id in the deployment's subscription (the form Azure returns, so no diff)."""
+    subscription = azure.authorization.get_client_config_output().subscription_id
+    return pulumi.Output.concat(
+        "/subscriptions/", subscription, "/providers/Microsoft.Authorization/roleDefinitions/", role_guid
+    )
+
+
+@dataclass(frozen=True)
+class AcrRegistryArgs:
+    resource_group_name: pulumi.Input[str]
+    location: str
+    # The AKS nodes' (kubelet) identity: the only input that waits for the cluster.
+    kubelet_object_id: pulumi.Input[str]
+    name_base: str  # alphanumerics, see registry_name_base
+    prefix: str = "binder"  # image name prefix (registry.prefix)
+    project: str = "binder"  # the repository level BinderHub expects before the image name
+    sku: str = "Basic"
+    protect: bool = False  # the registry only (images are the state worth keeping)
+
+
+class AcrRegistry(pulumi.ComponentResource):
+    """An ACR, pull access for the nodes, and push credentials scoped to this registry alone.
+
+    Push credentials: azure-native can create an ACR scope-map token but cannot return its
+    password (ACR's generateCredentials action is not exposed), and the admin user can do
+    anything in the registry. So the builder authenticates as an Entra application + service
+    principal (pulumi-azuread) whose password is a Pulumi secret and whose only permission is
+    the built-in AcrPush role on this registry: it can push and pull images here and nothing
+    else in the subscription. The nodes pull with their own kubelet identity (AcrPull), so user
+    pods need no image pull secret.
+    """
+
+    registry: azure.containerregistry.Registry
+    login_server: pulumi.Output[str]
+    client_id: pulumi.Output[str]  # the push application's id: the registry username
+    password: pulumi.Output[str]  # secret
+    pull_role: azure.authorization.RoleAssignment
+    push_role: azure.authorization.RoleAssignment
+    settings: RegistrySettings
+
+    def __init__(self, name: str, args: AcrRegistryArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("binderhub:registry:AcrRegistry", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        suffix = random.RandomString(
+            f"{name}-suffix", length=_SUFFIX_LENGTH, special=False, upper=False, numeric=True, opts=child
+        )
+        self.registry = azure.containerregistry.Registry(
+            f"{name}-acr",
+            registry_name=pulumi.Output.concat(args.name_base, suffix.result),
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            sku=azure.containerregistry.SkuArgs(name=args.sku),
+            admin_user_enabled=False,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+        )
+        self.login_server = self.registry.login_server
+        registry_id = self.registry.id
+
+        self.pull_role = azure.authorization.RoleAssignment(
+            f"{name}-kubelet-pull",
+            principal_id=args.kubelet_object_id,
+            principal_type="ServicePrincipal",
+            role_definition_id=_role_definition_id(ACR_PULL),
+            scope=registry_id,
+            opts=child,
+        )
+
+        application = azuread.Application(
+            f"{name}-push-app",
+            display_name=f"{args.name_base} registry push",
+            sign_in_audience="AzureADMyOrg",
+            opts=child,
+        )
+        principal = azuread.ServicePrincipal(f"{name}-push-sp", client_id=application.client_id, opts=child)
+        secret = azuread.ApplicationPassword(
+            f"{name}-push-password",
+            application_id=application.id,
+            display_name="binderhub image builder",
+            opts=child,
+        )
+        self.push_role = azure.authorization.RoleAssignment(
+            f"{name}-push",
+            principal_id=principal.object_id,
+            # Stated explicitly: a brand-new principal may not have replicated yet.
+            principal_type="ServicePrincipal",
+            role_definition_id=_role_definition_id(ACR_PUSH),
+            scope=registry_id,
+            opts=child,
+        )
+        self.client_id = application.client_id
+        self.password = pulumi.Output.secret(secret.value)
+
+        host = self.login_server
+        self.settings = RegistrySettings(
+            kind="acr",
+            image_prefix=pulumi.Output.concat(host, "/", args.project, "/", args.prefix, "-"),
+            url=pulumi.Output.concat("https://", host),
+            auth_url=pulumi.Output.concat("https://", host),
+            token_url=pulumi.Output.concat("https://", host, "/oauth2/token?service=", host),
+            username=self.client_id,
+            password=self.password,
+            nodes_can_pull=True,
+            # Builds push and user pods pull only once the roles exist.
+            depends_on=[self.pull_role, self.push_role],
+        )
+        self.register_outputs(
+            {"login_server": self.login_server, "client_id": self.client_id, "password": self.password}
+        )

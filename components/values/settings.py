@@ -1,0 +1,60 @@
+"""Typed settings the hub values are built from (the same for both shapes)."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pulumi
+
+from components.registry import RegistrySettings
+from config import AuthConfig, CullConfig, NamedServersConfig
+
+
+@dataclass(frozen=True)
+class HubSecrets:
+    """Everything z2jh would otherwise generate with `lookup` (lost in template-only renders)."""
+
+    proxy_token: pulumi.Input[str]
+    cookie_secret: pulumi.Input[str]
+    crypt_key: pulumi.Input[str]
+    binder_api_token: pulumi.Input[str]
+
+
+@dataclass(frozen=True)
+class IngressSettings:
+    class_name: str
+    annotations: Mapping[str, str]  # controller needs + certificate issuer
+    tls: bool
+
+
+@dataclass(frozen=True)
+class RepoProviderTokens:
+    github: pulumi.Input[str] | None = None
+    gitlab: pulumi.Input[str] | None = None
+
+
+@dataclass(frozen=True)
+class HubSettings:
+    binder_host: pulumi.Input[str]
+    hub_host: pulumi.Input[str]
+    hub_url: pulumi.Input[str]
+    ingress: IngressSettings
+    registry: RegistrySettings
+    secrets: HubSecrets
+    builder: str = "dind"
+    cull: CullConfig = field(default_factory=lambda: CullConfig.model_validate({}))
+    cull_users: bool = True
+    cors_allow_origin: str | None = None
+    tokens: RepoProviderTokens = field(default_factory=RepoProviderTokens)
+    storage_class: pulumi.Input[str] | None = None  # hub database volume; None: the cluster default
+    auth: AuthConfig = field(default_factory=lambda: AuthConfig.model_validate({}))
+    oauth_client_secret: pulumi.Input[str] | None = None
+    oauth_callback_url: pulumi.Input[str] | None = None  # the hub's, registered at the provider
+    binder_oauth_redirect_uri: pulumi.Input[str] | None = None  # BinderHub's, registered at the hub
+    named_servers: NamedServersConfig = field(default_factory=lambda: NamedServersConfig.model_validate({}))
+    binder_ui: bool = True
+    fancy_profiles_image: str | None = None
+    builder_cache_size: str = "50Gi"
+
+    @property
+    def authenticated(self) -> bool:
+        return self.auth.type != "none"

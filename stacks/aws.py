@@ -1,0 +1,148 @@
+"""Target `aws`: EKS (pulumi-eks) + ECR through the registry helper (or Docker Hub / custom).
+
+Public address in the first run: AWS load balancers get DNS names, not IPs, so the stack
+allocates one Elastic IP per public subnet and asks for a Network Load Balancer on exactly
+those addresses. The first Elastic IP is known before the load balancer exists, so hosts
+(`binder.<ip>.nip.io`) and `hub_url` are set in the one and only `pulumi up`.
+
+The annotations are honoured by the load balancer implementation EKS runs in its control
+plane (cloud-provider-aws, type `nlb`): no AWS Load Balancer Controller (and no IAM policy for
+it) is needed. With `externalTrafficPolicy: Local` it points the NLB health check at the
+Service's healthCheckNodePort (`/healthz`), so only nodes running the controller are targets.
+"""
+
+import re
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from components.cluster.eks import ZONES, EksCluster, EksClusterArgs, partition
+from components.registry import RegistrySettings
+from components.registry.ecr import EcrRegistry, EcrRegistryArgs
+from components.registry.external import registry_from_config
+from config import AwsClusterConfig, ConfigError, StackConfig, StackSecrets
+from stacks.platform import IngressEntry, StackOutputs, deploy_platform
+from versions import chart
+
+LB = "service.beta.kubernetes.io/aws-load-balancer-"
+REGISTRY_NAMESPACE = "binderhub-registry"
+
+
+def cluster_name(project: str, stack: str) -> str:
+    """EKS names: letters, digits, '-' and '_', at most 100 characters."""
+    return re.sub(r"[^A-Za-z0-9_-]", "-", f"{project}-{stack}")[:100]
+
+
+def dns_suffix(region: str) -> str:
+    return {"aws-cn": "amazonaws.com.cn", "aws-iso": "c2s.ic.gov", "aws-iso-b": "sc2s.sgov.gov"}.get(
+        partition(region), "amazonaws.com"
+    )
+
+
+def nlb_annotations(allocation_ids: pulumi.Input[str], subnet_ids: pulumi.Input[str]) -> dict[str, pulumi.Input[str]]:
+    return {
+        f"{LB}type": "nlb",
+        f"{LB}scheme": "internet-facing",  # the AWS Load Balancer Controller's spelling, if it takes over
+        f"{LB}internal": "false",
+        # As many allocations as subnets, in the same order: one address per zone.
+        f"{LB}eip-allocations": allocation_ids,
+        f"{LB}subnets": subnet_ids,
+        f"{LB}cross-zone-load-balancing-enabled": "true",
+        # externalTrafficPolicy Local: kube-proxy answers /healthz on the healthCheckNodePort
+        # only on nodes with a controller pod; the port is left to the implementation.
+        f"{LB}healthcheck-protocol": "http",
+        f"{LB}healthcheck-path": "/healthz",
+        f"{LB}healthcheck-interval": "10",
+        f"{LB}healthcheck-healthy-threshold": "2",
+        f"{LB}healthcheck-unhealthy-threshold": "2",
+    }
+
+
+def build(cfg: StackConfig[Any], secrets: StackSecrets) -> StackOutputs:
+    cluster_cfg = cfg.cluster
+    assert isinstance(cluster_cfg, AwsClusterConfig)
+    if cfg.registry.type == "none":
+        # Checked before anything is created: a multi-node cluster cannot share node-local images.
+        raise ConfigError(
+            "invalid configuration:\n  binderhub:registry.type: 'none' keeps images on the node that built "
+            "them, and EKS runs several nodes; use 'ecr' (default on aws), 'dockerhub' or 'custom'"
+        )
+
+    name = cluster_name(pulumi.get_project(), pulumi.get_stack())
+    cluster = EksCluster(
+        "cluster",
+        EksClusterArgs(
+            cluster_name=name,
+            region=cluster_cfg.region,
+            kubernetes_version=cluster_cfg.kubernetes_version,
+            node_size=cluster_cfg.node_size,
+            node_count=cluster_cfg.node_count,
+            user_node_size=cluster_cfg.user_node_size,
+            user_min_nodes=cluster_cfg.user_min_nodes,
+            user_max_nodes=cluster_cfg.user_max_nodes,
+            protect=cfg.protect,
+        ),
+    )
+    on_cluster = pulumi.ResourceOptions(providers=[cluster.aws_provider, cluster.provider])
+
+    registry: RegistrySettings
+    if cfg.registry.type == "ecr":
+        identity = aws.get_caller_identity_output(opts=pulumi.InvokeOptions(provider=cluster.aws_provider))
+        namespace = _registry_namespace(cluster)
+        ecr = EcrRegistry(
+            "registry",
+            EcrRegistryArgs(
+                chart=chart("binderhub-container-registry-helper", cfg.charts),
+                namespace=namespace.metadata.name,
+                namespace_name=REGISTRY_NAMESPACE,
+                prefix=cfg.registry.prefix,
+                expire_after_days=cfg.registry.expire_after_days,
+                region=cluster_cfg.region,
+                partition=partition(cluster_cfg.region),
+                account_id=identity.account_id,
+                dns_suffix=dns_suffix(cluster_cfg.region),
+                oidc_provider_arn=cluster.oidc_provider_arn,
+                oidc_issuer=cluster.oidc_issuer,
+            ),
+            opts=pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(protect=cfg.protect)),
+        )
+        registry = ecr.settings
+    else:
+        registry = registry_from_config(cfg.registry, secrets.registry_password)
+
+    entry = _ingress_entry(cluster)
+    return deploy_platform(
+        cfg,
+        secrets,
+        cluster,
+        registry,
+        entry,
+        storage_class=cluster.storage_class,
+        storage_depends_on=cluster.storage_depends_on,
+    )
+
+
+def _registry_namespace(cluster: EksCluster) -> k8s.core.v1.Namespace:
+    # Its own namespace: the helper exists before the hub namespace (created by the platform layer).
+    return k8s.core.v1.Namespace(
+        "registry-namespace",
+        metadata={"name": REGISTRY_NAMESPACE},
+        opts=pulumi.ResourceOptions(provider=cluster.provider),
+    )
+
+
+def _ingress_entry(cluster: EksCluster) -> IngressEntry:
+    on_aws = pulumi.ResourceOptions(provider=cluster.aws_provider, depends_on=[cluster.internet_gateway])
+    ips = [
+        aws.ec2.Eip(f"ingress-ip-{i}", domain="vpc", tags={"Name": f"{cluster.cluster_name}-ingress-{i}"}, opts=on_aws)
+        for i in range(ZONES)
+    ]
+    allocations = pulumi.Output.all(*[ip.allocation_id for ip in ips]).apply(",".join)
+    subnets = pulumi.Output.all(*cluster.public_subnet_ids).apply(",".join)
+    return IngressEntry(
+        service_annotations=nlb_annotations(allocations, subnets),
+        public_address=ips[0].public_ip,
+        depends_on=ips,
+    )

@@ -1,0 +1,147 @@
+"""Realistic AWS and pulumi-eks outputs.
+
+`eks:index:Cluster` and `eks:index:ManagedNodeGroup` are remote components: under mocks the
+plugin never runs, so their outputs (kubeconfig, OIDC provider, ...) are whatever we return
+here, shaped as pulumi-eks returns them.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pulumi.runtime import mocks as pulumi_mocks
+
+from harness import RunOptions, call_mock, fake_hex, resource_mock
+
+ACCOUNT_ID = "123456789012"
+OIDC_ID = "EXAMPLED539D4633E53DE1B71EXAMPLE"
+ZONE_NAMES = ["us-east-1a", "us-east-1b", "us-east-1c"]
+
+
+def region_of(args: Any) -> str:
+    return "us-east-1"
+
+
+@call_mock("aws:index/getCallerIdentity:getCallerIdentity")
+def _caller_identity(args: pulumi_mocks.MockCallArgs, _: RunOptions) -> dict[str, Any]:
+    return {
+        "accountId": ACCOUNT_ID,
+        "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/deployer",
+        "userId": "AIDAEXAMPLEUSERID",
+        "id": ACCOUNT_ID,
+    }
+
+
+@call_mock("aws:index/getAvailabilityZones:getAvailabilityZones")
+def _zones(args: pulumi_mocks.MockCallArgs, _: RunOptions) -> dict[str, Any]:
+    return {
+        "names": ZONE_NAMES,
+        "zoneIds": ["use1-az1", "use1-az2", "use1-az4"],
+        "groupNames": ["us-east-1"],
+        "id": "us-east-1",
+        "state": "available",
+    }
+
+
+@call_mock("aws:index/getRegion:getRegion")
+def _region(args: pulumi_mocks.MockCallArgs, _: RunOptions) -> dict[str, Any]:
+    return {"name": "us-east-1", "region": "us-east-1", "id": "us-east-1", "endpoint": "ec2.us-east-1.amazonaws.com"}
+
+
+def _id(prefix: str, seed: str, length: int = 17) -> str:
+    return f"{prefix}-{fake_hex(seed, length)}"
+
+
+@resource_mock("aws:ec2/vpc:Vpc")
+def _vpc(args: pulumi_mocks.MockResourceArgs, _: RunOptions) -> dict[str, Any]:
+    return {"id": _id("vpc", args.name), "arn": f"arn:aws:ec2:us-east-1:{ACCOUNT_ID}:vpc/{_id('vpc', args.name)}"}
+
+
+@resource_mock("aws:ec2/subnet:Subnet")
+def _subnet(args: pulumi_mocks.MockResourceArgs, _: RunOptions) -> dict[str, Any]:
+    return {"arn": f"arn:aws:ec2:us-east-1:{ACCOUNT_ID}:subnet/{args.name}"}
+
+
+@resource_mock("aws:ec2/eip:Eip")
+def _eip(args: pulumi_mocks.MockResourceArgs, _: RunOptions) -> dict[str, Any]:
+    # Deterministic public addresses from the documentation range 198.51.100.0/24.
+    octet = int(fake_hex(args.name, 2), 16) % 250 + 1
+    return {
+        "allocationId": _id("eipalloc", args.name),
+        "publicIp": f"198.51.100.{octet}",
+        "publicDns": f"ec2-198-51-100-{octet}.compute-1.amazonaws.com",
+        "domain": "vpc",
+    }
+
+
+@resource_mock("aws:iam/role:Role")
+def _role(args: pulumi_mocks.MockResourceArgs, _: RunOptions) -> dict[str, Any]:
+    name = f"{args.name}-{fake_hex(args.name, 7)}"
+    return {
+        "name": name,
+        "arn": f"arn:aws:iam::{ACCOUNT_ID}:role/{name}",
+        "uniqueId": "AROAEXAMPLE" + fake_hex(args.name, 10).upper(),
+    }
+
+
+@resource_mock("aws:iam/rolePolicy:RolePolicy")
+def _role_policy(args: pulumi_mocks.MockResourceArgs, _: RunOptions) -> dict[str, Any]:
+    return {"name": f"{args.name}-{fake_hex(args.name, 7)}"}
+
+
+@resource_mock("aws:eks/addon:Addon")
+def _addon(args: pulumi_mocks.MockResourceArgs, _: RunOptions) -> dict[str, Any]:
+    return {"addonVersion": "v1.45.0-eksbuild.1", "arn": f"arn:aws:eks:us-east-1:{ACCOUNT_ID}:addon/x/{args.name}"}
+
+
+def kubeconfig(cluster: str, endpoint: str) -> dict[str, Any]:
+    """What pulumi-eks returns: exec auth through `aws eks get-token`, no static credential."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [
+            {"name": "kubernetes", "cluster": {"server": endpoint, "certificate-authority-data": "TEST-EKS-CA"}}
+        ],
+        "contexts": [{"name": "aws", "context": {"cluster": "kubernetes", "user": "aws"}}],
+        "current-context": "aws",
+        "users": [
+            {
+                "name": "aws",
+                "user": {
+                    "exec": {
+                        "apiVersion": "client.authentication.k8s.io/v1beta1",
+                        "command": "aws",
+                        "args": ["eks", "get-token", "--cluster-name", cluster, "--output", "json"],
+                    }
+                },
+            }
+        ],
+    }
+
+
+@resource_mock("eks:index:Cluster")
+def _eks_cluster(args: pulumi_mocks.MockResourceArgs, _: RunOptions) -> dict[str, Any]:
+    name = args.inputs.get("name") or f"{args.name}-eksCluster-{fake_hex(args.name, 7)}"
+    endpoint = f"https://{OIDC_ID}.gr7.us-east-1.eks.amazonaws.com"
+    issuer = f"oidc.eks.us-east-1.amazonaws.com/id/{OIDC_ID}"
+    config = kubeconfig(name, endpoint)
+    return {
+        "kubeconfig": config,
+        "kubeconfigJson": json.dumps(config),
+        "oidcProviderArn": f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{issuer}",
+        "oidcProviderUrl": f"https://{issuer}",
+        "oidcIssuer": issuer,
+        "clusterSecurityGroupId": _id("sg", args.name + "-cluster"),
+        "nodeSecurityGroupId": _id("sg", args.name + "-node"),
+        "clusterIngressRuleId": _id("sgrule", args.name),
+        "defaultNodeGroupAsgName": "",
+        "fargateProfileId": "",
+        "fargateProfileStatus": "",
+        "autoModeNodeRoleName": "",
+    }
+
+
+@resource_mock("eks:index:ManagedNodeGroup")
+def _managed_node_group(args: pulumi_mocks.MockResourceArgs, _: RunOptions) -> dict[str, Any]:
+    return {"placementGroupName": ""}

@@ -1,0 +1,156 @@
+"""What azure-native, azuread and random return for the Azure target, shaped like the real APIs.
+
+Resource ids are the harness's (`<logical name>-id`): mocks cannot choose them yet, so
+nothing here returns an `id` output that would disagree with the resource's real id.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from typing import Any
+
+from pulumi.runtime import mocks as pulumi_mocks
+
+from harness import RunOptions, call_mock, fake_hex, resource_mock
+
+SUBSCRIPTION = "00000000-1111-2222-3333-444444444444"
+TENANT = "99999999-8888-7777-6666-555555555555"
+INGRESS_IP = "20.61.12.34"
+ACR_PASSWORD = "acr-push-password-Q~7cT0pSecret0123456789"  # what the tests must never see in plain
+AKS_KUBE_TOKEN = "aks-user-token-0123456789abcdef"
+
+
+def fake_uuid(seed: str) -> str:
+    return str(uuid.UUID(fake_hex(seed, 32)))
+
+
+def _group_id(name: str) -> str:
+    return f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{name}"
+
+
+def _auto_name(args: pulumi_mocks.MockResourceArgs, key: str) -> str:
+    """azure-native names a resource from its logical name plus a random suffix unless given one."""
+    return str(args.inputs.get(key) or f"{args.name}{fake_hex(args.name, 8)}")
+
+
+@resource_mock("random:index/randomString:RandomString")
+def _random_string(args: pulumi_mocks.MockResourceArgs, _: RunOptions) -> dict[str, Any]:
+    return {"result": fake_hex(args.name, int(args.inputs["length"]))}
+
+
+@resource_mock("azure-native:resources:ResourceGroup")
+def _resource_group(args: pulumi_mocks.MockResourceArgs, _: RunOptions) -> dict[str, Any]:
+    name = _auto_name(args, "resourceGroupName")
+    return {"name": name, "properties": {"provisioningState": "Succeeded"}}
+
+
+@resource_mock("azure-native:containerservice:ManagedCluster")
+def _managed_cluster(args: pulumi_mocks.MockResourceArgs, _: RunOptions) -> dict[str, Any]:
+    name = _auto_name(args, "resourceName")
+    group = args.inputs["resourceGroupName"]
+    location = args.inputs["location"]
+    node_group = f"MC_{group}_{name}_{location}"
+    return {
+        "name": name,
+        "fqdn": f"{args.inputs.get('dnsPrefix', name)}-{fake_hex(name, 8)}.hcp.{location}.azmk8s.io",
+        "nodeResourceGroup": node_group,
+        "provisioningState": "Succeeded",
+        "currentKubernetesVersion": args.inputs.get("kubernetesVersion") or "1.33.3",
+        "identity": {
+            "type": "SystemAssigned",
+            "principalId": fake_uuid(f"{name}-control-plane"),
+            "tenantId": TENANT,
+        },
+        "identityProfile": {
+            "kubeletidentity": {
+                "clientId": fake_uuid(f"{name}-kubelet-client"),
+                "objectId": fake_uuid(f"{name}-kubelet-object"),
+                "resourceId": f"{_group_id(node_group)}/providers/Microsoft.ManagedIdentity/"
+                f"userAssignedIdentities/{name}-agentpool",
+            }
+        },
+    }
+
+
+@resource_mock("azure-native:containerservice:AgentPool")
+def _agent_pool(args: pulumi_mocks.MockResourceArgs, _: RunOptions) -> dict[str, Any]:
+    return {"name": args.inputs.get("agentPoolName", args.name), "provisioningState": "Succeeded"}
+
+
+@resource_mock("azure-native:containerregistry:Registry")
+def _registry(args: pulumi_mocks.MockResourceArgs, _: RunOptions) -> dict[str, Any]:
+    name = _auto_name(args, "registryName")
+    return {
+        "name": name,
+        "loginServer": f"{name.lower()}.azurecr.io",
+        "provisioningState": "Succeeded",
+    }
+
+
+@resource_mock("azure-native:authorization:RoleAssignment")
+def _role_assignment(args: pulumi_mocks.MockResourceArgs, _: RunOptions) -> dict[str, Any]:
+    return {"name": fake_uuid(args.name), "principalType": args.inputs.get("principalType", "ServicePrincipal")}
+
+
+@resource_mock("azure-native:network:PublicIPAddress")
+def _public_ip(args: pulumi_mocks.MockResourceArgs, _: RunOptions) -> dict[str, Any]:
+    name = _auto_name(args, "publicIpAddressName")
+    return {
+        "name": name,
+        "ipAddress": INGRESS_IP,
+        "provisioningState": "Succeeded",
+    }
+
+
+@resource_mock("azuread:index/application:Application")
+def _application(args: pulumi_mocks.MockResourceArgs, _: RunOptions) -> dict[str, Any]:
+    object_id = fake_uuid(f"{args.name}-object")
+    return {"objectId": object_id, "clientId": fake_uuid(f"{args.name}-client"), "signInAudience": "AzureADMyOrg"}
+
+
+@resource_mock("azuread:index/servicePrincipal:ServicePrincipal")
+def _service_principal(args: pulumi_mocks.MockResourceArgs, _: RunOptions) -> dict[str, Any]:
+    object_id = fake_uuid(f"{args.name}-object")
+    return {"objectId": object_id, "applicationTenantId": TENANT, "type": "Application"}
+
+
+@resource_mock("azuread:index/applicationPassword:ApplicationPassword")
+def _application_password(args: pulumi_mocks.MockResourceArgs, _: RunOptions) -> dict[str, Any]:
+    key_id = fake_uuid(args.name)
+    return {"keyId": key_id, "value": ACR_PASSWORD}
+
+
+def aks_kubeconfig(cluster: str, fqdn: str) -> str:
+    return f"""apiVersion: v1
+kind: Config
+clusters:
+- name: {cluster}
+  cluster:
+    certificate-authority-data: TEST-AKS-CA
+    server: https://{fqdn}:443
+contexts:
+- name: {cluster}
+  context: {{cluster: {cluster}, user: clusterUser_{cluster}}}
+current-context: {cluster}
+users:
+- name: clusterUser_{cluster}
+  user: {{client-certificate-data: TEST-CERT, client-key-data: TEST-KEY, token: {AKS_KUBE_TOKEN}}}
+"""
+
+
+@call_mock("azure-native:containerservice:listManagedClusterUserCredentials")
+def _user_credentials(args: pulumi_mocks.MockCallArgs, _: RunOptions) -> dict[str, Any]:
+    cluster = args.args["resourceName"]
+    kubeconfig = aks_kubeconfig(cluster, f"{cluster}.hcp.westeurope.azmk8s.io")
+    return {"kubeconfigs": [{"name": "clusterUser", "value": base64.b64encode(kubeconfig.encode()).decode()}]}
+
+
+@call_mock("azure-native:authorization:getClientConfig")
+def _client_config(args: pulumi_mocks.MockCallArgs, _: RunOptions) -> dict[str, Any]:
+    return {
+        "clientId": fake_uuid("deployer-client"),
+        "objectId": fake_uuid("deployer-object"),
+        "subscriptionId": SUBSCRIPTION,
+        "tenantId": TENANT,
+    }

@@ -1,0 +1,347 @@
+"""Target `aws`: the whole program under mocks, for Pulumi.aws.yaml and its variants."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+import pytest
+
+from cloud_mocks.aws import ACCOUNT_ID
+from harness import ProgramRun, Registration, find_plain, is_secret, run_stack, unwrap
+from schemas import assert_all_values_valid
+
+HELPER_SA = "system:serviceaccount:binderhub-registry:binderhub-container-registry-helper"
+PREFIX_ARN = f"arn:aws:ecr:us-east-1:{ACCOUNT_ID}:repository/binder/*"
+DOCKERHUB = {"type": "dockerhub", "username": "someone", "prefix": "binder-aws"}
+DOCKERHUB_SECRET = {"registryPassword": "dckr_pat_0123456789abcdef"}
+
+
+@cache
+def default_run() -> ProgramRun:
+    run = run_stack("aws")
+    assert run.error is None, run.error
+    return run
+
+
+def ok(**overrides: Any) -> ProgramRun:
+    secrets = overrides.pop("secrets", None)
+    run = run_stack("aws", secrets, **overrides)
+    assert run.error is None, run.error
+    return run
+
+
+def policy(reg: Registration, key: str) -> dict[str, Any]:
+    return json.loads(unwrap(reg.inputs[key]))
+
+
+def secret_at(document: Any, *path: str) -> bool:
+    """True when the value at `path` is inside a secret wrapper (at any level)."""
+    for key in path:
+        if is_secret(document):
+            return True
+        document = document[key]
+    return is_secret(document)
+
+
+def helper(run: ProgramRun) -> Registration:
+    return run.chart("binderhub-container-registry-helper")
+
+
+def binderhub_values(run: ProgramRun) -> dict[str, Any]:
+    return run.chart("binderhub").inputs["values"]
+
+
+# ----------------------------------------------------------------------------- stack file
+
+
+def test_stack_file_deploys_in_one_run() -> None:
+    run = default_run()
+    eip = run.one("aws:ec2/eip:Eip", "ingress-ip-0").outputs["publicIp"]
+    assert run.outputs["hub_url"].value == f"http://hub.{eip}.nip.io/"
+    assert run.outputs["binder_url"].value == f"http://binder.{eip}.nip.io/"
+    assert run.outputs["ingress_address"].value == eip
+    assert run.outputs["image_prefix"].value == f"{ACCOUNT_ID}.dkr.ecr.us-east-1.amazonaws.com/binder/binder-"
+    assert run.outputs["cluster_name"].value == "binderhub-aws"
+    assert run.outputs["kubeconfig"].secret
+    hub = unwrap(binderhub_values(run))
+    assert hub["config"]["BinderHub"]["hub_url"] == f"http://hub.{eip}.nip.io/"
+
+
+def test_values_validate_against_chart_schemas() -> None:
+    assert assert_all_values_valid(default_run()) >= 2  # binderhub, nginx-ingress
+
+
+def test_every_kubernetes_resource_uses_the_eks_provider() -> None:
+    run = default_run()
+    provider = run.one("pulumi:providers:kubernetes")
+    assert provider.name == "cluster-k8s"
+    assert is_secret(provider.inputs["kubeconfig"])
+    k8s = [r for r in run.registrations if r.type.startswith("kubernetes:")]
+    assert len(k8s) >= 8
+    stray = [r.name for r in k8s if not r.uses_provider(provider.urn)]
+    assert not stray, f"not on the EKS provider: {stray}"
+    # The provider waits for both node groups and the volume driver.
+    for name in ("cluster-core", "cluster-user"):
+        assert run.depends_on(provider, run.one("eks:index:ManagedNodeGroup", name))
+    assert run.depends_on(provider, run.one("aws:eks/addon:Addon"))
+
+
+def test_every_aws_resource_uses_the_regional_provider() -> None:
+    run = default_run()
+    aws_provider = run.one("pulumi:providers:aws")
+    assert aws_provider.inputs["region"] == "us-east-1"
+    aws = [r for r in run.registrations if r.type.startswith("aws:")]
+    assert all(r.uses_provider(aws_provider.urn) for r in aws), [
+        r.name for r in aws if not r.uses_provider(aws_provider.urn)
+    ]
+    for remote in run.of_type("eks:index:Cluster") + run.of_type("eks:index:ManagedNodeGroup"):
+        assert remote.providers["aws"].startswith(aws_provider.urn)
+
+
+# ----------------------------------------------------------------------------- cluster
+
+
+def test_eks_cluster_network_oidc_and_version() -> None:
+    run = default_run()
+    cluster = run.one("eks:index:Cluster")
+    assert cluster.remote
+    inputs = cluster.inputs
+    assert inputs["createOidcProvider"] is True
+    assert inputs["skipDefaultNodeGroup"] is True
+    assert inputs["version"] == "1.33"
+    assert inputs["name"] == "binderhub-aws"
+    public = [r for r in run.of_type("aws:ec2/subnet:Subnet") if "public" in r.name]
+    private = [r for r in run.of_type("aws:ec2/subnet:Subnet") if "private" in r.name]
+    assert len(public) == len(private) == 2
+    assert {r.inputs["availabilityZone"] for r in public} == {"us-east-1a", "us-east-1b"}
+    assert all(r.inputs["tags"]["kubernetes.io/role/elb"] == "1" for r in public)
+    assert all(r.inputs["tags"]["kubernetes.io/role/internal-elb"] == "1" for r in private)
+    assert len(inputs["publicSubnetIds"]) == 2 and len(inputs["privateSubnetIds"]) == 2
+    # Private subnets reach the internet through the NAT gateway; nodes get no public IPs.
+    private_rt = run.one("aws:ec2/routeTable:RouteTable", "cluster-private-rt")
+    assert private_rt.inputs["routes"][0]["natGatewayId"]
+    assert inputs["nodeAssociatePublicIpAddress"] is False
+
+
+def test_node_groups_sizes_and_labels() -> None:
+    run = default_run()
+    core = run.one("eks:index:ManagedNodeGroup", "cluster-core").inputs
+    user = run.one("eks:index:ManagedNodeGroup", "cluster-user").inputs
+    assert core["instanceTypes"] == ["t3.large"]
+    assert core["labels"] == {"hub.jupyter.org/node-purpose": "core"}
+    assert core["scalingConfig"] == {"minSize": 2, "desiredSize": 2, "maxSize": 2}
+    assert user["instanceTypes"] == ["m5.2xlarge"]
+    assert user["labels"] == {"hub.jupyter.org/node-purpose": "user"}
+    assert user["scalingConfig"] == {"minSize": 1, "desiredSize": 1, "maxSize": 3}
+    assert user["ignoreScalingChanges"] is True
+    assert core["amiType"] == user["amiType"] == "AL2023_x86_64_STANDARD"
+
+
+def test_graviton_instances_get_the_arm_ami() -> None:
+    run = ok(cluster={"nodeSize": "t4g.large", "userNodeSize": "m7g.2xlarge"})
+    for name in ("cluster-core", "cluster-user"):
+        assert run.one("eks:index:ManagedNodeGroup", name).inputs["amiType"] == "AL2023_ARM_64_STANDARD"
+
+
+def test_nodes_pull_with_their_own_role() -> None:
+    run = default_run()
+    attached = {r.inputs["policyArn"] for r in run.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")}
+    assert "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly" in attached
+    values = unwrap(binderhub_values(run))
+    assert "imagePullSecret" not in values["jupyterhub"]
+
+
+def test_hub_volume_uses_the_ebs_csi_default_class() -> None:
+    run = default_run()
+    addon = run.one("aws:eks/addon:Addon")
+    assert addon.inputs["addonName"] == "aws-ebs-csi-driver"
+    trust = policy(run.one("aws:iam/role:Role", "cluster-ebs-csi"), "assumeRolePolicy")
+    subs = trust["Statement"][0]["Condition"]["StringEquals"]
+    assert "system:serviceaccount:kube-system:ebs-csi-controller-sa" in subs.values()
+    storage = run.one("kubernetes:storage.k8s.io/v1:StorageClass")
+    assert storage.inputs["provisioner"] == "ebs.csi.aws.com"
+    assert unwrap(binderhub_values(run))["jupyterhub"]["hub"]["db"]["pvc"]["storageClassName"] == "gp3"
+    assert run.depends_on(run.chart("binderhub"), storage)
+
+
+# ----------------------------------------------------------------------------- ingress
+
+
+def test_nlb_on_elastic_ips_known_before_the_load_balancer() -> None:
+    run = default_run()
+    ips = sorted(run.of_type("aws:ec2/eip:Eip"), key=lambda r: r.name)
+    ingress_ips = [r for r in ips if r.name.startswith("ingress-ip-")]
+    assert len(ingress_ips) == 2
+    public_ids = [r.outputs.get("id", f"{r.name}-id") for r in run.of_type("aws:ec2/subnet:Subnet")]
+    service = unwrap(run.chart("nginx-ingress").inputs["values"])["controller"]["service"]
+    annotations = service["annotations"]
+    lb = "service.beta.kubernetes.io/aws-load-balancer-"
+    assert annotations[f"{lb}type"] == "nlb"
+    assert annotations[f"{lb}scheme"] == "internet-facing"
+    assert annotations[f"{lb}eip-allocations"].split(",") == [r.outputs["allocationId"] for r in ingress_ips]
+    subnets = annotations[f"{lb}subnets"].split(",")
+    assert subnets == ["cluster-public-0-id", "cluster-public-1-id"] and set(subnets) <= set(public_ids)
+    assert annotations[f"{lb}healthcheck-path"] == "/healthz"
+    assert service["externalTrafficPolicy"] == "Local"
+    # No lookup of the load balancer's hostname: the address is the first Elastic IP.
+    assert not [r for r in run.registrations if r.read]
+
+
+# ----------------------------------------------------------------------------- ECR
+
+
+def test_helper_role_trusts_exactly_its_service_account() -> None:
+    run = default_run()
+    role = run.one("aws:iam/role:Role", "registry-helper")
+    trust = policy(role, "assumeRolePolicy")
+    (statement,) = trust["Statement"]
+    issuer = "oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
+    assert statement["Principal"] == {"Federated": f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{issuer}"}
+    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+    assert statement["Condition"] == {
+        "StringEquals": {f"{issuer}:sub": HELPER_SA, f"{issuer}:aud": "sts.amazonaws.com"}
+    }
+    values = unwrap(helper(run).inputs["values"])
+    namespace = helper(run).inputs["namespace"]
+    assert f"system:serviceaccount:{namespace}:{values['serviceAccount']['name']}" == HELPER_SA
+    assert values["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"] == role.outputs["arn"]
+
+
+def test_ecr_policy_is_limited_to_the_prefix() -> None:
+    run = default_run()
+    document = policy(run.one("aws:iam/rolePolicy:RolePolicy", "registry-helper"), "policy")
+    for statement in document["Statement"]:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        assert all(a.startswith("ecr:") and "*" not in a for a in actions)
+        if actions == ["ecr:GetAuthorizationToken"]:
+            assert statement["Resource"] == "*"  # has no resource scope in IAM
+        else:
+            assert statement["Resource"] == PREFIX_ARN
+            assert {"ecr:CreateRepository", "ecr:PutImage", "ecr:BatchGetImage", "ecr:DescribeImages"} <= set(actions)
+            assert "ecr:PutLifecyclePolicy" in actions
+            assert "ecr:DeleteRepository" not in actions
+    # The lifecycle job changes only prefixed repositories too.
+    lifecycle = policy(run.one("aws:iam/rolePolicy:RolePolicy", "registry-lifecycle"), "policy")
+    writes = [s for s in lifecycle["Statement"] if s["Action"] != "ecr:DescribeRepositories"]
+    assert writes and all(s["Resource"] == PREFIX_ARN for s in writes)
+    lifecycle_trust = policy(run.one("aws:iam/role:Role", "registry-lifecycle"), "assumeRolePolicy")
+    sub = next(v for k, v in lifecycle_trust["Statement"][0]["Condition"]["StringEquals"].items() if k.endswith(":sub"))
+    assert sub == "system:serviceaccount:binderhub-registry:binderhub-ecr-lifecycle"
+
+
+def test_images_expire_after_the_configured_days() -> None:
+    run = ok(registry={"type": "ecr", "prefix": "binder", "expireAfterDays": 7})
+    job = run.one("kubernetes:batch/v1:CronJob")
+    container = job.inputs["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
+    env = {e["name"]: e["value"] for e in container["env"]}
+    rule = json.loads(env["POLICY"])["rules"][0]
+    assert rule["selection"]["countNumber"] == 7 and rule["action"] == {"type": "expire"}
+    assert env["PREFIX"] == "binder"
+
+
+def test_binderhub_uses_the_helper_service_the_chart_creates() -> None:
+    run = default_run()
+    release = helper(run)
+    values = unwrap(release.inputs["values"])
+    assert release.inputs["chart"] == "binderhub-container-registry-helper"
+    assert release.inputs["version"] == "0.2.4"
+    config = unwrap(binderhub_values(run))["config"]
+    assert config["BinderHub"]["registry_class"] == "binderhub.registry.ExternalRegistryHelper"
+    assert config["BinderHub"]["use_registry"] is True
+    url = config["ExternalRegistryHelper"]["service_url"]
+    service = values["fullnameOverride"]  # the chart names its Service after the full name
+    assert url == f"http://{service}.{release.inputs['namespace']}.svc:{int(values['service']['port'])}"
+    # No static push credentials: build pods get short-lived ones from the helper.
+    assert "registry" not in unwrap(binderhub_values(run))
+    assert run.depends_on(run.chart("binderhub"), release)
+
+
+def test_helper_token_is_secret_everywhere() -> None:
+    run = default_run()
+    token_reg = run.one("random:index/randomPassword:RandomPassword", "registry-helper-token")
+    token = token_reg.outputs["result"]
+    assert is_secret(token)
+    token_value = unwrap(token)
+    assert secret_at(helper(run).inputs["values"], "auth_token")
+    assert secret_at(binderhub_values(run), "config", "ExternalRegistryHelper", "auth_token")
+    assert unwrap(binderhub_values(run))["config"]["ExternalRegistryHelper"]["auth_token"] == token_value
+    for reg in run.registrations:
+        assert not find_plain(reg.inputs, token_value), f"helper token in plain text in {reg.name}"
+
+
+def test_hub_secrets_are_never_plain() -> None:
+    run = default_run()
+    for reg in run.of_type("random:index/randomBytes:RandomBytes"):
+        value = unwrap(reg.outputs["hex"])
+        for other in run.registrations:
+            assert not find_plain(other.inputs, value), f"{reg.name} in plain text in {other.name}"
+
+
+# ----------------------------------------------------------------------------- variants
+
+
+def test_docker_hub_variant() -> None:
+    run = ok(registry=DOCKERHUB, secrets=DOCKERHUB_SECRET)
+    assert not run.of_type("binderhub:registry:EcrRegistry")
+    assert not [r for r in run.registrations if r.inputs.get("name") == "binderhub-container-registry-helper"]
+    assert run.outputs["image_prefix"].value == "docker.io/someone/binder-aws-"
+    assert secret_at(binderhub_values(run), "registry", "password")
+    assert unwrap(binderhub_values(run))["registry"]["password"] == DOCKERHUB_SECRET["registryPassword"]
+    for reg in run.registrations:
+        assert not find_plain(reg.inputs, DOCKERHUB_SECRET["registryPassword"]), reg.name
+    assert assert_all_values_valid(run) >= 2
+
+
+def test_domain_variant_with_tls() -> None:
+    run = ok(domain="binder.example.org", tls={"enabled": True, "email": "ops@example.org"})
+    assert run.outputs["binder_url"].value == "https://binder.binder.example.org/"
+    assert run.outputs["hub_url"].value == "https://hub.binder.example.org/"
+    # The CNAME/A records point at the Elastic IP.
+    eip = run.one("aws:ec2/eip:Eip", "ingress-ip-0").outputs["publicIp"]
+    assert run.outputs["ingress_address"].value == eip
+    assert run.chart("cert-manager") is not None
+    assert assert_all_values_valid(run) >= 3
+
+
+def test_protect_marks_cluster_and_registry() -> None:
+    run = ok(protect=True)
+    assert run.one("eks:index:Cluster").protect
+    assert run.one("binderhub:registry:EcrRegistry").protect
+    assert not default_run().one("eks:index:Cluster").protect
+
+
+# ----------------------------------------------------------------------------- config errors
+
+CONFIG_ERRORS = [
+    ({"cluster": {"region": "westeurope"}}, ["cluster.region", "'westeurope'", "us-east-1"]),
+    ({"cluster": {"nodeSize": "Standard_D2s_v3"}}, ["cluster.nodeSize", "'Standard_D2s_v3'", "EC2 instance type"]),
+    ({"cluster": {"userNodeSize": "m5"}}, ["cluster.userNodeSize", "'m5'"]),
+    ({"cluster": {"nodeSize": "t3.micro"}}, ["nodeSize 't3.micro' is too small"]),
+    ({"cluster": {"userNodeSize": "t3.small"}}, ["userNodeSize 't3.small' is too small"]),
+    ({"cluster": {"kubernetesVersion": "1.33.2"}}, ["kubernetesVersion '1.33.2'", "major.minor", "'1.33'"]),
+    ({"cluster": {"kubernetesVersion": "1.24"}}, ["kubernetesVersion '1.24'", "past EKS support"]),
+    ({"cluster": {"userMinNodes": 4, "userMaxNodes": 2}}, ["userMinNodes (4)", "userMaxNodes (2)"]),
+    ({"cluster": {"nodeCount": 0}}, ["cluster.nodeCount", "0"]),
+    ({"cluster": {"location": "eastus"}}, ["unknown key(s) location", "region"]),
+    ({"registry": {"type": "acr"}}, ["registry.type 'acr' needs cloud 'azure'", "'ecr'"]),
+    ({"registry": {"type": "artifact-registry"}}, ["registry.type 'artifact-registry' needs cloud 'gcp'"]),
+    ({"registry": {"type": "ecr", "expireAfterDays": 0}}, ["registry.expireAfterDays"]),
+    ({"registry": {"type": "ecr", "prefix": "Binder"}}, ["registry.prefix", "'Binder'"]),
+    ({"registry": {"type": "none"}}, ["registry.type: 'none'", "EKS runs several nodes"]),
+    ({"registry": DOCKERHUB}, ["binderhub:registryPassword"]),
+]
+
+
+@pytest.mark.parametrize(("overrides", "expected"), CONFIG_ERRORS, ids=[json.dumps(o) for o, _ in CONFIG_ERRORS])
+def test_config_errors_name_the_key_and_create_nothing(overrides: dict[str, Any], expected: list[str]) -> None:
+    config = dict(overrides)
+    if "cluster" in config:
+        config["cluster"] = {"region": "us-east-1", **config["cluster"]}
+    run = run_stack("aws", None, **config)
+    assert run.error is not None, "expected a configuration error"
+    message = str(run.error)
+    for part in expected:
+        assert part in message, f"{part!r} not in {message!r}"
+    assert run.registrations == [], [r.name for r in run.registrations]

@@ -1,0 +1,402 @@
+"""The Azure target (AKS + ACR + static ingress IP) run end to end under mocks.
+
+`Pulumi.prod.yaml` is the production reference; variants override one choice each.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from pulumi.runtime import mocks as pulumi_mocks
+
+import harness
+from cloud_mocks.azure import ACR_PASSWORD, AKS_KUBE_TOKEN, INGRESS_IP, SUBSCRIPTION
+from components.registry.acr import ACR_PULL, ACR_PUSH, registry_name_base
+from config import ConfigError, parse_config
+from harness import Program, ProgramRun, Registration, find_plain, is_secret, run_stack, unwrap
+from schemas import assert_all_values_valid
+
+PROD_SECRETS = {"oauthClientSecret": "github-oauth-secret-0123456789"}
+DOCKER_HUB_PASSWORD = "dckr_pat_0123456789abcdef"
+NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7"
+
+RG = "azure-native:resources:ResourceGroup"
+AKS = "azure-native:containerservice:ManagedCluster"
+POOL = "azure-native:containerservice:AgentPool"
+ACR = "azure-native:containerregistry:Registry"
+ROLE = "azure-native:authorization:RoleAssignment"
+IP = "azure-native:network:PublicIPAddress"
+APP = "azuread:index/application:Application"
+SP = "azuread:index/servicePrincipal:ServicePrincipal"
+APP_PASSWORD = "azuread:index/applicationPassword:ApplicationPassword"
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _invoke_failures_as_list() -> Any:
+    """Work around harness.Mocks.call returning `(result, None)`: MockMonitor.Invoke iterates
+    the failures, so any invoke crashes. Remove once the harness returns `(result, [])`."""
+    original = harness.Mocks.call
+
+    def call(self: harness.Mocks, args: pulumi_mocks.MockCallArgs) -> Any:
+        result, failures = original(self, args)
+        return result, failures or []
+
+    harness.Mocks.call = call  # type: ignore[method-assign]
+    yield
+    harness.Mocks.call = original  # type: ignore[method-assign]
+
+
+def role_id(guid: str) -> str:
+    return f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.Authorization/roleDefinitions/{guid}"
+
+
+def mock_id(reg: Registration) -> str:
+    """The id the harness gives every resource (mocks cannot choose it)."""
+    return f"{reg.name}-id"
+
+
+def waits_for(run: ProgramRun, reg: Registration, target: Registration) -> bool:
+    """`run.depends_on` without counting siblings: harness.depends_on expands the ancestors'
+    children too, so any child of a component would "wait for" whatever a sibling waits for.
+    Here: the resource's own dependencies and its ancestors' explicit ones, transitively, where
+    a dependency on a component means everything inside it."""
+    by_urn = {r.urn: r for r in run.registrations}
+    pending = [*reg.dependencies, *(d for a in run.ancestors(reg) for d in a.dependencies)]
+    seen: set[str] = set()
+    while pending:
+        urn = pending.pop()
+        if urn in seen or urn not in by_urn:
+            continue
+        seen.add(urn)
+        if urn == target.urn:
+            return True
+        current = by_urn[urn]
+        pending.extend(current.dependencies)
+        pending.extend(d for a in run.ancestors(current) for d in a.dependencies)
+        pending.extend(r.urn for r in run.registrations if r.parent == urn)
+    return False
+
+
+def ok(run: ProgramRun) -> ProgramRun:
+    assert run.error is None, f"the program failed: {run.error!r}"
+    return run
+
+
+def role(run: ProgramRun, guid: str) -> Registration:
+    found = [r for r in run.of_type(ROLE) if r.inputs["roleDefinitionId"] == role_id(guid)]
+    assert len(found) == 1, f"expected one assignment of role {guid}, found {[r.name for r in found]}"
+    return found[0]
+
+
+@pytest.fixture(scope="module")
+def prod() -> ProgramRun:
+    return ok(run_stack("prod", secrets=PROD_SECRETS))
+
+
+@pytest.fixture(scope="module")
+def dockerhub() -> ProgramRun:
+    return ok(
+        run_stack(
+            "prod",
+            secrets={**PROD_SECRETS, "registryPassword": DOCKER_HUB_PASSWORD},
+            registry={"type": "dockerhub", "username": "binderbot", "prefix": "binder-prod"},
+        )
+    )
+
+
+@pytest.fixture(scope="module")
+def no_domain() -> ProgramRun:
+    return ok(run_stack("prod", secrets=PROD_SECRETS, domain="", protect=False))
+
+
+# ---------------------------------------------------------------------------- the whole stack
+
+
+def test_prod_outputs(prod: ProgramRun) -> None:
+    out = {k: v.value for k, v in prod.outputs.items()}
+    assert out["binder_url"] == "https://binder.example.org/"
+    assert out["hub_url"] == "https://hub.example.org/"
+    assert out["ingress_address"] == INGRESS_IP
+    assert out["cluster_name"] == "binderhub-prod"
+    assert re.fullmatch(r"[a-z0-9]{5,50}\.azurecr\.io/binder/binder-prod-", out["image_prefix"])
+    assert out["registry_url"] == "https://" + out["image_prefix"].split("/")[0]
+    assert prod.outputs["kubeconfig"].secret and AKS_KUBE_TOKEN in out["kubeconfig"]
+    assert not prod.outputs["image_prefix"].secret
+
+
+@pytest.mark.parametrize("variant", ["prod", "dockerhub", "no_domain"])
+def test_values_validate(variant: str, request: pytest.FixtureRequest) -> None:
+    run: ProgramRun = request.getfixturevalue(variant)
+    assert assert_all_values_valid(run) >= 2
+
+
+def test_minimal_azure_stack_defaults() -> None:
+    """`cloud: azure` alone: ACR, one Standard_D2s_v3 core node, user pool 0-3, plain HTTP via nip.io."""
+    run = ok(Program({"cloud": "azure"}).run())
+    aks = run.one(AKS)
+    (core,) = aks.inputs["agentPoolProfiles"]
+    assert (core["vmSize"], core["count"]) == ("Standard_D2s_v3", 1)
+    pool = run.one(POOL)
+    assert (pool.inputs["minCount"], pool.inputs["maxCount"]) == (0, 3)
+    assert run.one(ACR) and run.outputs["binder_url"].value == f"http://binder.{INGRESS_IP}.nip.io/"
+    assert not any(r.protect for r in run.registrations)
+    assert_all_values_valid(run)
+
+
+def test_preview_does_not_need_resolved_outputs() -> None:
+    run = Program(
+        harness.stack_file_config("prod"), PROD_SECRETS, stack="prod", options=harness.RunOptions(preview=True)
+    ).run()
+    assert run.error is None, repr(run.error)
+
+
+# ---------------------------------------------------------------------------- cluster
+
+
+def test_aks_cluster_shape(prod: ProgramRun) -> None:
+    cfg = harness.stack_file_config("prod")["cluster"]
+    aks = prod.one(AKS).inputs
+    assert aks["identity"] == {"type": "SystemAssigned"}
+    assert aks["enableRBAC"] is True and aks["disableLocalAccounts"] is False
+    assert aks["sku"] == {"name": "Base", "tier": cfg["tier"]}
+    assert aks["location"] == cfg["location"]
+    (core,) = aks["agentPoolProfiles"]
+    assert core["mode"] == "System"
+    assert core["nodeLabels"] == {"hub.jupyter.org/node-purpose": "core"}
+    assert (core["vmSize"], core["count"]) == (cfg["nodeSize"], cfg["nodeCount"])
+    user = prod.one(POOL).inputs
+    assert user["mode"] == "User" and user["enableAutoScaling"] is True
+    assert user["nodeLabels"] == {"hub.jupyter.org/node-purpose": "user"}
+    assert (user["vmSize"], user["minCount"], user["maxCount"]) == (
+        cfg["userNodeSize"],
+        cfg["userMinNodes"],
+        cfg["userMaxNodes"],
+    )
+    assert user["resourceName"] == "binderhub-prod" and user["resourceGroupName"] == "binderhub-prod"
+
+
+def test_kubernetes_version_from_config() -> None:
+    run = ok(Program({"cloud": "azure", "cluster": {"kubernetesVersion": "1.33.2"}}).run())
+    aks = run.one(AKS).inputs
+    assert aks["kubernetesVersion"] == "1.33.2"
+    # A pinned patch version must not be upgraded behind the config's back.
+    assert aks["autoUpgradeProfile"]["upgradeChannel"] == "none"
+
+
+def test_kubeconfig_comes_from_user_credentials(prod: ProgramRun) -> None:
+    (call,) = [c for c in prod.calls if c.token == "azure-native:containerservice:listManagedClusterUserCredentials"]
+    assert call.args["resourceName"] == "binderhub-prod" and call.args["resourceGroupName"] == "binderhub-prod"
+    provider = prod.one("pulumi:providers:kubernetes")
+    assert is_secret(provider.inputs["kubeconfig"])
+    assert AKS_KUBE_TOKEN in unwrap(provider.inputs["kubeconfig"])  # decoded, not base64
+
+
+@pytest.mark.parametrize("variant", ["prod", "dockerhub", "no_domain"])
+def test_every_kubernetes_resource_uses_the_aks_provider(variant: str, request: pytest.FixtureRequest) -> None:
+    run: ProgramRun = request.getfixturevalue(variant)
+    provider = run.one("pulumi:providers:kubernetes")
+    k8s = [r for r in run.registrations if r.type.startswith("kubernetes:")]
+    assert k8s, "no Kubernetes resources registered"
+    strays = [r.name for r in k8s if not r.uses_provider(provider.urn)]
+    assert not strays, f"not on the AKS provider: {strays}"
+
+
+# ---------------------------------------------------------------------------- registry
+
+
+def test_push_credentials_are_scoped_to_the_registry(prod: ProgramRun) -> None:
+    acr = prod.one(ACR)
+    push = role(prod, ACR_PUSH)
+    assert push.inputs["scope"] == mock_id(acr)
+    assert push.inputs["principalId"] == prod.one(SP).outputs["objectId"]
+    assert push.inputs["principalType"] == "ServicePrincipal"
+    assert prod.one(SP).inputs["clientId"] == prod.one(APP).outputs["clientId"]
+    # The push identity has exactly one role, and the registry has no admin user.
+    assert [r.name for r in prod.of_type(ROLE) if r.inputs["principalId"] == push.inputs["principalId"]] == [push.name]
+    assert acr.inputs["adminUserEnabled"] is False
+
+
+def test_push_password_is_secret_everywhere(prod: ProgramRun) -> None:
+    assert "value" in prod.one(APP_PASSWORD).additional_secret_outputs
+    values = prod.chart("binderhub").inputs["values"]
+    assert ACR_PASSWORD in str(unwrap(values)), "the builder does not get the push password"
+    for reg in prod.registrations:
+        assert not find_plain(reg.inputs, ACR_PASSWORD), f"{reg.name} holds the ACR password in plain text"
+    assert not any(ACR_PASSWORD in str(o.value) for o in prod.outputs.values())
+
+
+def test_registry_settings_in_hub_values(prod: ProgramRun) -> None:
+    values = unwrap(prod.chart("binderhub").inputs["values"])
+    host = prod.one(ACR).outputs["loginServer"]
+    client_id = prod.one(APP).outputs["clientId"]
+    assert values["registry"]["url"] == f"https://{host}"
+    assert values["registry"]["username"] == client_id
+    docker = values["config"]["DockerRegistry"]
+    assert docker["token_url"] == f"https://{host}/oauth2/token?service={host}"
+    assert docker["url"] == f"https://{host}"
+    assert values["config"]["BinderHub"]["image_prefix"] == f"{host}/binder/binder-prod-"
+    # Nodes pull with the kubelet identity: no image pull secret.
+    assert "imagePullSecret" not in values.get("jupyterhub", {})
+
+
+def test_nodes_pull_with_the_kubelet_identity(prod: ProgramRun) -> None:
+    pull = role(prod, ACR_PULL)
+    kubelet = prod.one(AKS).outputs["identityProfile"]["kubeletidentity"]["objectId"]
+    assert pull.inputs["principalId"] == kubelet
+    assert pull.inputs["scope"] == mock_id(prod.one(ACR))
+
+
+def test_registry_does_not_wait_for_the_cluster(prod: ProgramRun) -> None:
+    aks, pool = prod.one(AKS), prod.one(POOL)
+    for token in (ACR, APP, SP, APP_PASSWORD, "random:index/randomString:RandomString"):
+        reg = prod.one(token)
+        assert not waits_for(prod, reg, aks) and not waits_for(prod, reg, pool), f"{reg.name} waits for the cluster"
+    assert not waits_for(prod, role(prod, ACR_PUSH), aks)
+    # Only the pull permission needs the cluster (its kubelet identity)...
+    assert waits_for(prod, role(prod, ACR_PULL), aks) and prod.depends_on(role(prod, ACR_PULL), aks)
+    # ...and nothing outside the cluster's own component waits for the user pool.
+    assert not any(waits_for(prod, r, pool) for r in prod.registrations if r.parent != pool.parent)
+
+
+def test_hub_waits_for_registry_permissions(prod: ProgramRun) -> None:
+    hub = prod.chart("binderhub")
+    assert waits_for(prod, hub, role(prod, ACR_PUSH)) and waits_for(prod, hub, role(prod, ACR_PULL))
+
+
+def test_registry_name_is_valid_for_long_stack_names() -> None:
+    stack = "feature-" + "x" * 70
+    run = ok(Program({"cloud": "azure"}, stack=stack).run())
+    name = run.one(ACR).inputs["registryName"]
+    assert re.fullmatch(r"[a-z0-9]{5,50}", name), name
+    cluster = run.one(AKS).inputs["resourceName"]
+    assert len(cluster) <= 54 and re.fullmatch(r"[a-z0-9][a-z0-9-]*[a-z0-9]", cluster)
+    assert registry_name_base("--", "__") == "binderhub"
+
+
+def test_docker_hub_instead_of_acr(dockerhub: ProgramRun) -> None:
+    assert (
+        not dockerhub.of_type(ACR)
+        and not dockerhub.of_type(APP)
+        and not dockerhub.of_type("binderhub:registry:AcrRegistry")
+    )
+    assert [r.inputs["roleDefinitionId"] for r in dockerhub.of_type(ROLE)] == [role_id(NETWORK_CONTRIBUTOR)]
+    values = dockerhub.chart("binderhub").inputs["values"]
+    assert unwrap(values)["config"]["BinderHub"]["image_prefix"] == "docker.io/binderbot/binder-prod-"
+    assert not find_plain(values, DOCKER_HUB_PASSWORD)
+    assert dockerhub.outputs["image_prefix"].value == "docker.io/binderbot/binder-prod-"
+
+
+# ---------------------------------------------------------------------------- ingress IP
+
+
+def test_ingress_controller_uses_the_static_ip(prod: ProgramRun) -> None:
+    ip = prod.one(IP)
+    group = prod.one(RG).outputs["name"]
+    assert ip.inputs["sku"]["name"] == "Standard" and ip.inputs["publicIPAllocationMethod"] == "Static"
+    assert ip.inputs["resourceGroupName"] == group
+    service = unwrap(prod.chart("nginx-ingress").inputs["values"])["controller"]["service"]
+    assert service["loadBalancerIP"] == INGRESS_IP
+    assert service["annotations"]["service.beta.kubernetes.io/azure-load-balancer-resource-group"] == group
+
+
+def test_cluster_identity_may_use_the_ip(prod: ProgramRun) -> None:
+    network = role(prod, NETWORK_CONTRIBUTOR)
+    assert network.inputs["principalId"] == prod.one(AKS).outputs["identity"]["principalId"]
+    assert network.inputs["scope"] == mock_id(prod.one(RG))
+    controller = prod.chart("nginx-ingress")
+    assert waits_for(prod, controller, network) and waits_for(prod, controller, prod.one(IP))
+
+
+def test_without_a_domain_hosts_come_from_the_ip(no_domain: ProgramRun) -> None:
+    assert no_domain.outputs["binder_url"].value == f"http://binder.{INGRESS_IP}.nip.io/"
+    assert no_domain.outputs["hub_url"].value == f"http://hub.{INGRESS_IP}.nip.io/"
+    assert not no_domain.of_type("binderhub:tls:CertManagerIssuer")
+
+
+# ---------------------------------------------------------------------------- protect
+
+
+def test_prod_protects_cluster_and_registry_only(prod: ProgramRun) -> None:
+    assert sorted(r.type for r in prod.registrations if r.protect) == sorted([RG, AKS, ACR])
+
+
+def test_unprotected_stack_protects_nothing(no_domain: ProgramRun) -> None:
+    assert not [r.name for r in no_domain.registrations if r.protect]
+
+
+# ---------------------------------------------------------------------------- config errors
+
+BAD_CLUSTERS: list[tuple[dict[str, Any], list[str]]] = [
+    ({"location": "West Europe"}, ["binderhub:cluster.location", "'West Europe'", "'westeurope'"]),
+    ({"location": "westeuorpe"}, ["binderhub:cluster.location", "'westeuorpe'", "did you mean 'westeurope'"]),
+    ({"nodeSize": ""}, ["binderhub:cluster.nodeSize", "''", "Standard_D2s_v3"]),
+    ({"nodeSize": "Standard_B1s"}, ["binderhub:cluster.nodeSize", "'Standard_B1s'", "2 vCPUs"]),
+    ({"nodeSize": "Standard_B2ts_v2"}, ["binderhub:cluster.nodeSize", "'Standard_B2ts_v2'", "4 GiB"]),
+    ({"userNodeSize": "standard_d4s_v3"}, ["binderhub:cluster.userNodeSize", "'standard_d4s_v3'", "VM size"]),
+    ({"nodeCount": 0}, ["binderhub:cluster.nodeCount", "greater than or equal to 1", "got 0"]),
+    ({"userMinNodes": 5, "userMaxNodes": 2}, ["binderhub:cluster", "userMinNodes (5)", "userMaxNodes (2)"]),
+    ({"userMaxNodes": 0}, ["binderhub:cluster.userMaxNodes", "got 0"]),
+    ({"kubernetesVersion": "latest"}, ["binderhub:cluster.kubernetesVersion", "'latest'", "1.33"]),
+    ({"resourceGroup": "my rg."}, ["binderhub:cluster.resourceGroup", "'my rg.'"]),
+    ({"tier": "Premium"}, ["binderhub:cluster.tier", "'Premium'", "'Standard'"]),
+    ({"region": "eastus"}, ["binderhub:cluster", "unknown key(s) region", "location"]),
+]
+
+
+@pytest.mark.parametrize(("cluster", "expected"), BAD_CLUSTERS, ids=[str(c) for c, _ in BAD_CLUSTERS])
+def test_bad_cluster_config_is_refused_before_anything_is_created(cluster: dict[str, Any], expected: list[str]) -> None:
+    with pytest.raises(ConfigError) as parsed:
+        parse_config({"cloud": "azure", "cluster": cluster})
+    run = Program({"cloud": "azure", "cluster": cluster}).run()
+    assert isinstance(run.error, ConfigError)
+    for message in (str(parsed.value), str(run.error)):
+        for part in expected:
+            assert part in message, f"{part!r} missing from: {message}"
+    assert run.registrations == []
+
+
+@pytest.mark.parametrize(
+    ("overrides", "secrets", "expected"),
+    [
+        ({"registry": {"type": "ecr"}}, {}, "registry.type 'ecr' needs cloud 'aws'"),
+        ({}, {"kubeconfig": "apiVersion: v1"}, "kubeconfig is only for cloud 'existing'"),
+        ({"registry": {"type": "dockerhub", "username": "me"}}, {}, "binderhub:registryPassword"),
+    ],
+)
+def test_bad_azure_combinations(overrides: dict[str, Any], secrets: dict[str, str], expected: str) -> None:
+    run = Program({"cloud": "azure", **overrides}, secrets).run()
+    assert isinstance(run.error, ConfigError) and expected in str(run.error)
+    assert run.registrations == []
+
+
+def test_prod_needs_the_oauth_secret() -> None:
+    run = run_stack("prod")
+    assert isinstance(run.error, ConfigError) and "binderhub:oauthClientSecret" in str(run.error)
+    assert run.registrations == []
+
+
+def test_valid_locations_and_sizes_pass() -> None:
+    cfg = parse_config(
+        {
+            "cloud": "azure",
+            "cluster": {
+                "location": "eastus2",
+                "nodeSize": "Standard_E4-2s_v3",
+                "userNodeSize": "Standard_NC24ads_A100_v4",
+            },
+        }
+    )
+    assert cfg.cluster.location == "eastus2"
+
+
+def test_prod_logs_in_with_github_and_keeps_the_client_secret_secret(prod: ProgramRun) -> None:
+    """The lead's auth wiring, as the production reference uses it."""
+    config = unwrap(prod.chart("binderhub").inputs["values"])["jupyterhub"]["hub"]["config"]
+    github = config["GitHubOAuthenticator"]
+    assert github["allowed_organizations"] == ["example-org"]
+    assert github["oauth_callback_url"] == "https://hub.example.org/hub/oauth_callback"
+    assert github["client_secret"] == PROD_SECRETS["oauthClientSecret"]
+    for reg in prod.registrations:
+        assert not find_plain(reg.inputs, PROD_SECRETS["oauthClientSecret"]), f"{reg.name} holds it in plain text"
