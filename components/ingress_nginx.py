@@ -22,6 +22,8 @@ class IngressNginxArgs:
     service_annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     # The public address when known beforehand but not a loadBalancerIP (e.g. AWS Elastic IPs).
     public_address: pulumi.Input[str] | None = None
+    # Must exist before the controller's LoadBalancer (e.g. the cluster's right to use the IP).
+    depends_on: Sequence[pulumi.Resource] = ()
 
 
 class IngressNginx(pulumi.ComponentResource):
@@ -51,7 +53,7 @@ class IngressNginx(pulumi.ComponentResource):
             ),
             # Helm waits until the LoadBalancer has an address, so it can be read right after.
             timeout=900,
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),
         )
         self.class_name = args.class_name
         if args.public_address is not None:

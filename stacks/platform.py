@@ -88,8 +88,9 @@ def deploy_platform(
                 external_ips=entry.external_ips,
                 service_annotations=entry.service_annotations,
                 public_address=entry.public_address,
+                depends_on=entry.depends_on,
             ),
-            opts=pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=list(entry.depends_on))),
+            opts=on_cluster,
         )
         address = controller.address
         controller_annotations = controller.annotations
