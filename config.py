@@ -390,11 +390,36 @@ class GcpClusterConfig(ManagedClusterConfig):
 
 class ExistingClusterConfig(Model):
     context: str | None = None
+    # openebs: install OpenEBS local PV (hostpath) as the default StorageClass; existing: leave storage alone.
     storage: Literal["openebs", "existing"] = "existing"
     openebs_base_path: Annotated[str, _matching(r"^/[^\s]*$", "an absolute path on the nodes")] = "/var/openebs/local"
+    # The nodes' public addresses: traffic for the hub arrives there, and hosts derive from the first.
     external_ips: list[IpAddress] = Field(default_factory=list, alias="externalIPs")
-    # How many nodes may run build and user pods; `registry.type: none` needs exactly one.
+    # externalIPs: the controller's Service lists them (kube-proxy forwards); hostPorts: controller pods
+    # on every node bind 80/443 themselves (for CNIs without externalIPs support).
+    expose_ingress: Literal["externalIPs", "hostPorts"] = "externalIPs"
+    # The nodes' container runtime. docker (Docker Engine via cri-dockerd, or k3s --docker) is what
+    # lets the `host` builder and `registry.type: none` work: images built on a node are runnable there.
+    runtime: Literal["containerd", "docker"] = "containerd"
+    # How many nodes run build and user pods; `registry.type: none` needs exactly one.
     nodes: int | None = Field(None, ge=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ExistingClusterConfig:
+        problems: list[str] = []
+        repeated = sorted({ip for ip in self.external_ips if self.external_ips.count(ip) > 1})
+        if repeated:
+            problems.append(f"cluster.externalIPs lists {', '.join(repeated)} more than once")
+        if self.expose_ingress == "hostPorts" and not self.external_ips:
+            problems.append(
+                "cluster.exposeIngress 'hostPorts' needs cluster.externalIPs: the nodes' public addresses "
+                "(for the hub URL and your DNS records)"
+            )
+        if "openebs_base_path" in self.model_fields_set and self.storage != "openebs":
+            problems.append("cluster.openebsBasePath is only used with cluster.storage 'openebs'")
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
 
 
 CLUSTER_MODELS: dict[str, type[Model]] = {
@@ -518,15 +543,6 @@ class CorsConfig(Model):
     allow_origin: str | None = None
 
 
-def _refuse_host_builder(value: Any) -> Any:
-    if value == "host":
-        raise ValueError(
-            "mounts the node's Docker socket, which containerd nodes (every current managed "
-            "Kubernetes) do not have; use 'dind' or 'pink'"
-        )
-    return value
-
-
 def _chart_versions(value: dict[str, str]) -> dict[str, str]:
     for name, version in value.items():
         if name not in CHARTS:
@@ -551,7 +567,8 @@ class StackConfig(Model, Generic[ClusterT]):
     tls: TlsConfig = Field(default_factory=lambda: TlsConfig.model_validate({}))
     ingress: IngressConfig = Field(default_factory=lambda: IngressConfig.model_validate({}))
     auth: AuthConfig = Field(default_factory=lambda: AuthConfig.model_validate({}))
-    builder: Annotated[Literal["dind", "pink"], BeforeValidator(_refuse_host_builder)] = "dind"
+    # host: the node's own Docker socket (cluster.runtime 'docker' only); dind/pink: a daemon per node.
+    builder: Literal["dind", "pink", "host"] = "dind"
     cull: CullConfig = Field(default_factory=lambda: CullConfig.model_validate({}))
     cors: CorsConfig = Field(default_factory=lambda: CorsConfig.model_validate({}))
     named_servers: NamedServersConfig = Field(default_factory=lambda: NamedServersConfig.model_validate({}))
@@ -603,6 +620,7 @@ class StackConfig(Model, Generic[ClusterT]):
             problems.append("ingress.address is only for ingress.controller 'existing'")
         problems += _auth_problems(self.auth, secrets)
         problems += self._shape_problems()
+        problems += self._node_problems()
         if problems:
             raise ValueError("\n".join(problems))
         return self
@@ -636,6 +654,38 @@ class StackConfig(Model, Generic[ClusterT]):
             problems.append("namedServers needs an auth.type: anonymous Binder users have one temporary server")
         if self.named_servers.limit_per_user is not None and not self.named_servers.enabled:
             problems.append("namedServers.limitPerUser is set but namedServers.enabled is false")
+        return problems
+
+
+    def _node_problems(self) -> list[str]:
+        """What the nodes must offer for the builder and registry chosen (bare metal mostly)."""
+        cluster = self.cluster if isinstance(self.cluster, ExistingClusterConfig) else None
+        problems: list[str] = []
+        docker_nodes = cluster is not None and cluster.runtime == "docker"
+        if self.builder == "host" and not docker_nodes:
+            problems.append(
+                "builder 'host' mounts the node's Docker socket, which containerd nodes (every managed "
+                "Kubernetes, and most others) do not have: use 'dind' or 'pink', or on cloud 'existing' with "
+                "Docker Engine nodes set cluster.runtime: docker"
+            )
+        if self.builder == "host" and self.shape == "service":
+            problems.append("builder 'host' needs shape 'classic'; binderhub-service builds with its own dind")
+        if self.registry.type == "none":
+            # A built image must land in the store the kubelet starts containers from.
+            works = docker_nodes and cluster is not None and cluster.nodes == 1 and self.builder == "host"
+            if not works:
+                problems.append(
+                    "registry.type 'none' keeps built images on the node that built them, so it only works "
+                    "with builder 'host' on a single Docker Engine node (cloud 'existing', cluster.runtime: "
+                    "docker, cluster.nodes: 1, shape 'classic'); dind and pink keep images in their own "
+                    "store, which the kubelet never sees. Use registry.type 'custom' (Harbor, Quay, ...) "
+                    "or 'dockerhub' instead"
+                )
+        if cluster is not None and cluster.external_ips and self.ingress.controller == "existing":
+            problems.append(
+                "cluster.externalIPs expose the controller this program installs; with ingress.controller "
+                "'existing' set ingress.address instead"
+            )
         return problems
 
 

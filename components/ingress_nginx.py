@@ -19,6 +19,7 @@ class IngressNginxArgs:
     load_balancer_ip: pulumi.Input[str] | None = None
     # Bare metal: the node addresses that receive traffic.
     external_ips: Sequence[str] = ()
+    host_ports: bool = False  # bare metal: controller pods bind 80/443 on every node
     service_annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     # The public address when known beforehand but not a loadBalancerIP (e.g. AWS Elastic IPs).
     public_address: pulumi.Input[str] | None = None
@@ -50,6 +51,7 @@ class IngressNginx(pulumi.ComponentResource):
                 load_balancer_ip=args.load_balancer_ip,
                 external_ips=args.external_ips,
                 service_annotations=args.service_annotations,
+                host_ports=args.host_ports,
             ),
             # Helm waits until the LoadBalancer has an address, so it can be read right after.
             timeout=900,

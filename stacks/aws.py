@@ -22,7 +22,7 @@ from components.cluster.eks import ZONES, EksCluster, EksClusterArgs, partition
 from components.registry import RegistrySettings
 from components.registry.ecr import EcrRegistry, EcrRegistryArgs
 from components.registry.external import registry_from_config
-from config import AwsClusterConfig, ConfigError, StackConfig, StackSecrets
+from config import AwsClusterConfig, StackConfig, StackSecrets
 from stacks.platform import IngressEntry, StackOutputs, deploy_platform
 from versions import chart
 
@@ -63,12 +63,6 @@ def nlb_annotations(allocation_ids: pulumi.Input[str], subnet_ids: pulumi.Input[
 def build(cfg: StackConfig[Any], secrets: StackSecrets) -> StackOutputs:
     cluster_cfg = cfg.cluster
     assert isinstance(cluster_cfg, AwsClusterConfig)
-    if cfg.registry.type == "none":
-        # Checked before anything is created: a multi-node cluster cannot share node-local images.
-        raise ConfigError(
-            "invalid configuration:\n  binderhub:registry.type: 'none' keeps images on the node that built "
-            "them, and EKS runs several nodes; use 'ecr' (default on aws), 'dockerhub' or 'custom'"
-        )
 
     name = cluster_name(pulumi.get_project(), pulumi.get_stack())
     cluster = EksCluster(

@@ -15,7 +15,7 @@ from components.cluster.gke import GkeCluster, GkeClusterArgs
 from components.registry import RegistrySettings
 from components.registry.artifact_registry import ArtifactRegistry, ArtifactRegistryArgs
 from components.registry.external import registry_from_config
-from config import ConfigError, GcpClusterConfig, StackConfig, StackSecrets
+from config import GcpClusterConfig, StackConfig, StackSecrets
 from stacks.platform import IngressEntry, StackOutputs, deploy_platform
 
 # cloudresourcemanager: project IAM bindings; iam: service accounts and keys.
@@ -51,12 +51,6 @@ def enable_apis(project: str, services: list[str], provider: gcp.Provider) -> li
 def build(cfg: StackConfig[Any], secrets: StackSecrets) -> StackOutputs:
     cluster_cfg = cfg.cluster
     assert isinstance(cluster_cfg, GcpClusterConfig)
-    if cfg.registry.type == "none":
-        # Checked before anything is created: a GKE cluster has several nodes.
-        raise ConfigError(
-            "invalid configuration:\n  binderhub:registry.type: 'none' keeps images on the node that built "
-            "them, and GKE clusters have several nodes; use 'artifact-registry' (default), 'dockerhub' or 'custom'"
-        )
     project, region = cluster_cfg.project, cluster_cfg.region
     name = cluster_cfg.name or default_name(pulumi.get_stack())
 

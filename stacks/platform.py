@@ -32,6 +32,7 @@ class IngressEntry:
 
     load_balancer_ip: pulumi.Input[str] | None = None  # a stable address created beforehand
     external_ips: Sequence[str] = ()  # bare metal: node addresses
+    host_ports: bool = False  # bare metal: the controller binds 80/443 on the nodes instead
     service_annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     # Known public address that is not a loadBalancerIP (e.g. Elastic IPs on an AWS NLB).
     public_address: pulumi.Input[str] | None = None
@@ -86,6 +87,7 @@ def deploy_platform(
                 class_name=cfg.ingress.class_name,
                 load_balancer_ip=entry.load_balancer_ip,
                 external_ips=entry.external_ips,
+                host_ports=entry.host_ports,
                 service_annotations=entry.service_annotations,
                 public_address=entry.public_address,
                 depends_on=entry.depends_on,

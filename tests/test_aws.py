@@ -329,7 +329,7 @@ CONFIG_ERRORS = [
     ({"registry": {"type": "artifact-registry"}}, ["registry.type 'artifact-registry' needs cloud 'gcp'"]),
     ({"registry": {"type": "ecr", "expireAfterDays": 0}}, ["registry.expireAfterDays"]),
     ({"registry": {"type": "ecr", "prefix": "Binder"}}, ["registry.prefix", "'Binder'"]),
-    ({"registry": {"type": "none"}}, ["registry.type: 'none'", "EKS runs several nodes"]),
+    ({"registry": {"type": "none"}}, ["registry.type 'none'", "single Docker Engine node", "'custom'"]),
     ({"registry": DOCKERHUB}, ["binderhub:registryPassword"]),
 ]
 

@@ -66,9 +66,9 @@ BAD_CONFIGS = [
         "host builder",
         with_(builder="host"),
         PASSWORD,
-        ["binderhub:builder", "'host'", "containerd", "'dind' or 'pink'"],
+        ["binderhub:", "builder 'host'", "containerd", "cluster.runtime: docker"],
     ),
-    ("unknown builder", with_(builder="kaniko"), PASSWORD, ["binderhub:builder", "'kaniko'", "'dind' or 'pink'"]),
+    ("unknown builder", with_(builder="kaniko"), PASSWORD, ["binderhub:builder", "'kaniko'", "'dind', 'pink' or 'host'"]),
     (
         "node count zero",
         {"cloud": "azure", "cluster": {"nodeCount": 0}},
@@ -190,7 +190,7 @@ def test_bad_config_is_refused_before_anything_is_created(
 def test_every_problem_is_reported_at_once() -> None:
     with pytest.raises(ConfigError) as error:
         parse_config(
-            with_(domain="bad domain", builder="host", registry={**DOCKERHUB, "prefix": "UPPER"}), set(PASSWORD)
+            with_(domain="bad domain", builder="kaniko", registry={**DOCKERHUB, "prefix": "UPPER"}), set(PASSWORD)
         )
     message = str(error.value)
     assert "binderhub:domain" in message and "binderhub:builder" in message and "binderhub:registry.prefix" in message

@@ -486,7 +486,7 @@ def test_missing_cluster_names_the_project_key() -> None:
 
 def test_registry_none_is_refused_on_gke() -> None:
     message = failed({"registry": {"type": "none"}})
-    assert "binderhub:registry.type" in message and "'none'" in message
+    assert "registry.type 'none'" in message and "single Docker Engine node" in message
 
 
 def test_other_clouds_registry_is_refused() -> None:

@@ -16,23 +16,35 @@ def controller_values(
     load_balancer_ip: pulumi.Input[str] | None = None,
     external_ips: Sequence[str] = (),
     service_annotations: Mapping[str, pulumi.Input[str]] | None = None,
+    host_ports: bool = False,
 ) -> dict[str, Any]:
-    service: dict[str, Any] = {"type": "LoadBalancer", "externalTrafficPolicy": "Local"}
-    if load_balancer_ip is not None:
-        service["loadBalancerIP"] = load_balancer_ip
-    if external_ips:
-        service["externalIPs"] = list(external_ips)
+    """How the controller is reached: a cloud load balancer, the nodes' external IPs, or host ports.
+
+    Without a load balancer the Service is ClusterIP: a LoadBalancer Service on bare metal would
+    stay pending, and Helm would wait for its address until the timeout.
+    """
+    service: dict[str, Any]
+    if external_ips or host_ports:
+        service = {"type": "ClusterIP"}
+        if external_ips and not host_ports:
+            service["externalIPs"] = list(external_ips)  # kube-proxy forwards these addresses' 80/443
+    else:
+        service = {"type": "LoadBalancer", "externalTrafficPolicy": "Local"}
+        if load_balancer_ip is not None:
+            service["loadBalancerIP"] = load_balancer_ip
     if service_annotations:
         service["annotations"] = dict(service_annotations)
-    return {
-        "controller": {
-            "ingressClass": {"name": class_name, "create": True, "setAsDefaultIngress": False},
-            # Ingress status carries the public address, so `kubectl get ingress` shows it.
-            "reportIngressStatus": {"enable": True},
-            "service": service,
-            "config": {"entries": {"client-max-body-size": "0"}},
-        }
+    controller: dict[str, Any] = {
+        "ingressClass": {"name": class_name, "create": True, "setAsDefaultIngress": False},
+        # Ingress status carries the public address, so `kubectl get ingress` shows it.
+        "reportIngressStatus": {"enable": True},
+        "service": service,
+        "config": {"entries": {"client-max-body-size": "0"}},
     }
+    if host_ports:
+        # One controller per node, listening on the node's own 80/443.
+        controller.update(kind="daemonset", hostPort={"enable": True, "http": 80, "https": 443})
+    return {"controller": controller}
 
 
 def hub_ingress_annotations(websocket_services: Sequence[str]) -> dict[str, str]:

@@ -162,6 +162,9 @@ def service_hub_values(s: HubSettings, binder_url_local: str) -> dict[str, Any]:
         singleuser["profileList"] = fancy_profile_list()
     if not extra_config:
         del hub["extraConfig"]
+    if s.storage_class is not None:
+        # Users' home volumes on the stack's storage class too (e.g. OpenEBS on bare metal).
+        singleuser["storage"] = {"dynamic": {"storageClass": s.storage_class}}
     values: dict[str, Any] = {
         "fullnameOverride": "",
         "proxy": {"secretToken": s.secrets.proxy_token, "service": {"type": "ClusterIP"}},

@@ -1,0 +1,40 @@
+"""OpenEbsLocalPv: OpenEBS local PV provisioner, whose hostpath StorageClass becomes the default."""
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.values.storage import HOSTPATH_STORAGE_CLASS, OPENEBS_RELEASE, localpv_values
+from versions import ChartRef
+
+
+@dataclass(frozen=True)
+class OpenEbsLocalPvArgs:
+    chart: ChartRef
+    base_path: str = "/var/openebs/local"  # where volumes live on each node
+    namespace: str = "openebs"
+
+
+class OpenEbsLocalPv(pulumi.ComponentResource):
+    storage_class: pulumi.Output[str]  # resolves once the provisioner is installed
+    release: k8s.helm.v3.Release
+
+    def __init__(self, name: str, args: OpenEbsLocalPvArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("binderhub:storage:OpenEbsLocalPv", name, None, opts)
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-ns", metadata={"name": args.namespace}, opts=pulumi.ResourceOptions(parent=self)
+        )
+        self.release = k8s.helm.v3.Release(
+            f"{name}-release",
+            name=OPENEBS_RELEASE,
+            chart=args.chart.chart,
+            version=args.chart.version,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=args.chart.repo),
+            namespace=namespace.metadata.name,
+            values=localpv_values(args.base_path),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        # Carries the release as a dependency: a claim on this class waits for its provisioner.
+        self.storage_class = self.release.status.apply(lambda _: HOSTPATH_STORAGE_CLASS)
+        self.register_outputs({"storage_class": self.storage_class})
