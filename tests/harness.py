@@ -317,22 +317,31 @@ class ProgramRun:
         return chain
 
     def depends_on(self, reg: Registration, target: Registration) -> bool:
-        """True if `reg` (or a component around it) waits for `target`, directly or transitively."""
+        """True if the engine would create `target` before `reg`.
+
+        What the engine sees: `reg`'s own dependencies (explicit and through its inputs),
+        transitively, where depending on a component means depending on everything inside it.
+        A component's `depends_on` does not reach the resources created inside it, and a
+        sibling's dependencies are not `reg`'s.
+        """
+        by_urn = {r.urn: r for r in self.registrations}
+        children: dict[str, list[str]] = {}
+        for r in self.registrations:
+            if r.parent:
+                children.setdefault(r.parent, []).append(r.urn)
+        pending = list(reg.dependencies)
         seen: set[str] = set()
-        stack = [reg.urn] + [a.urn for a in self.ancestors(reg)]
-        while stack:
-            urn = stack.pop()
+        while pending:
+            urn = pending.pop()
             if urn in seen:
                 continue
             seen.add(urn)
             if urn == target.urn:
                 return True
-            current = self.by_urn(urn) if any(r.urn == urn for r in self.registrations) else None
-            if current is None:
-                continue
-            stack.extend(current.dependencies)
-            # A dependency on a component is a dependency on everything inside it.
-            stack.extend(r.urn for r in self.registrations if r.parent == urn)
+            current = by_urn.get(urn)
+            if current is not None:
+                pending.extend(current.dependencies)
+            pending.extend(children.get(urn, []))
         return False
 
 

@@ -9,7 +9,6 @@ import re
 from typing import Any
 
 import pytest
-from pulumi.runtime import mocks as pulumi_mocks
 
 import harness
 from cloud_mocks.azure import ACR_PASSWORD, AKS_KUBE_TOKEN, INGRESS_IP, SUBSCRIPTION
@@ -33,21 +32,6 @@ SP = "azuread:index/servicePrincipal:ServicePrincipal"
 APP_PASSWORD = "azuread:index/applicationPassword:ApplicationPassword"
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _invoke_failures_as_list() -> Any:
-    """Work around harness.Mocks.call returning `(result, None)`: MockMonitor.Invoke iterates
-    the failures, so any invoke crashes. Remove once the harness returns `(result, [])`."""
-    original = harness.Mocks.call
-
-    def call(self: harness.Mocks, args: pulumi_mocks.MockCallArgs) -> Any:
-        result, failures = original(self, args)
-        return result, failures or []
-
-    harness.Mocks.call = call  # type: ignore[method-assign]
-    yield
-    harness.Mocks.call = original  # type: ignore[method-assign]
-
-
 def role_id(guid: str) -> str:
     return f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.Authorization/roleDefinitions/{guid}"
 
@@ -55,28 +39,6 @@ def role_id(guid: str) -> str:
 def mock_id(reg: Registration) -> str:
     """The id the harness gives every resource (mocks cannot choose it)."""
     return f"{reg.name}-id"
-
-
-def waits_for(run: ProgramRun, reg: Registration, target: Registration) -> bool:
-    """`run.depends_on` without counting siblings: harness.depends_on expands the ancestors'
-    children too, so any child of a component would "wait for" whatever a sibling waits for.
-    Here: the resource's own dependencies and its ancestors' explicit ones, transitively, where
-    a dependency on a component means everything inside it."""
-    by_urn = {r.urn: r for r in run.registrations}
-    pending = [*reg.dependencies, *(d for a in run.ancestors(reg) for d in a.dependencies)]
-    seen: set[str] = set()
-    while pending:
-        urn = pending.pop()
-        if urn in seen or urn not in by_urn:
-            continue
-        seen.add(urn)
-        if urn == target.urn:
-            return True
-        current = by_urn[urn]
-        pending.extend(current.dependencies)
-        pending.extend(d for a in run.ancestors(current) for d in a.dependencies)
-        pending.extend(r.urn for r in run.registrations if r.parent == urn)
-    return False
 
 
 def ok(run: ProgramRun) -> ProgramRun:
@@ -252,17 +214,17 @@ def test_registry_does_not_wait_for_the_cluster(prod: ProgramRun) -> None:
     aks, pool = prod.one(AKS), prod.one(POOL)
     for token in (ACR, APP, SP, APP_PASSWORD, "random:index/randomString:RandomString"):
         reg = prod.one(token)
-        assert not waits_for(prod, reg, aks) and not waits_for(prod, reg, pool), f"{reg.name} waits for the cluster"
-    assert not waits_for(prod, role(prod, ACR_PUSH), aks)
+        assert not prod.depends_on(reg, aks) and not prod.depends_on(reg, pool), f"{reg.name} waits for the cluster"
+    assert not prod.depends_on(role(prod, ACR_PUSH), aks)
     # Only the pull permission needs the cluster (its kubelet identity)...
-    assert waits_for(prod, role(prod, ACR_PULL), aks) and prod.depends_on(role(prod, ACR_PULL), aks)
+    assert prod.depends_on(role(prod, ACR_PULL), aks)
     # ...and nothing outside the cluster's own component waits for the user pool.
-    assert not any(waits_for(prod, r, pool) for r in prod.registrations if r.parent != pool.parent)
+    assert not any(prod.depends_on(r, pool) for r in prod.registrations if r.parent != pool.parent)
 
 
 def test_hub_waits_for_registry_permissions(prod: ProgramRun) -> None:
     hub = prod.chart("binderhub")
-    assert waits_for(prod, hub, role(prod, ACR_PUSH)) and waits_for(prod, hub, role(prod, ACR_PULL))
+    assert prod.depends_on(hub, role(prod, ACR_PUSH)) and prod.depends_on(hub, role(prod, ACR_PULL))
 
 
 def test_registry_name_is_valid_for_long_stack_names() -> None:
@@ -306,7 +268,7 @@ def test_cluster_identity_may_use_the_ip(prod: ProgramRun) -> None:
     assert network.inputs["principalId"] == prod.one(AKS).outputs["identity"]["principalId"]
     assert network.inputs["scope"] == mock_id(prod.one(RG))
     controller = prod.chart("nginx-ingress")
-    assert waits_for(prod, controller, network) and waits_for(prod, controller, prod.one(IP))
+    assert prod.depends_on(controller, network) and prod.depends_on(controller, prod.one(IP))
 
 
 def test_without_a_domain_hosts_come_from_the_ip(no_domain: ProgramRun) -> None:

@@ -68,7 +68,12 @@ BAD_CONFIGS = [
         PASSWORD,
         ["binderhub:", "builder 'host'", "containerd", "cluster.runtime: docker"],
     ),
-    ("unknown builder", with_(builder="kaniko"), PASSWORD, ["binderhub:builder", "'kaniko'", "'dind', 'pink' or 'host'"]),
+    (
+        "unknown builder",
+        with_(builder="kaniko"),
+        PASSWORD,
+        ["binderhub:builder", "'kaniko'", "'dind', 'pink' or 'host'"],
+    ),
     (
         "node count zero",
         {"cloud": "azure", "cluster": {"nodeCount": 0}},
