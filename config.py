@@ -656,7 +656,6 @@ class StackConfig(Model, Generic[ClusterT]):
             problems.append("namedServers.limitPerUser is set but namedServers.enabled is false")
         return problems
 
-
     def _node_problems(self) -> list[str]:
         """What the nodes must offer for the builder and registry chosen (bare metal mostly)."""
         cluster = self.cluster if isinstance(self.cluster, ExistingClusterConfig) else None

@@ -12,20 +12,29 @@ command -v pulumi >/dev/null 2>&1 || fail "the Pulumi CLI is not installed or no
   Install it (https://www.pulumi.com/docs/install/), then run 'make up' again."
 [ -f "Pulumi.$stack.yaml" ] || fail "no Pulumi.$stack.yaml: stacks here are: $(ls Pulumi.*.yaml | sed 's/Pulumi\.\(.*\)\.yaml/\1/' | grep -v '^yaml$' | tr '\n' ' ')"
 
-# Credentials the target needs, checked before anything runs.
+secret_key=${3:-}
+if [ "$action" = secret ]; then
+  case "$secret_key" in
+    kubeconfig|registryPassword|oauthClientSecret|githubToken|gitlabToken) ;;
+    *) fail "KEY='$secret_key' is not a secret this program reads: kubeconfig, registryPassword, oauthClientSecret, githubToken, gitlabToken" ;;
+  esac
+fi
+
+# Credentials the target needs, checked before anything runs (not needed to store a secret).
 cloud=$(sed -n 's/^ *binderhub:cloud: *//p' "Pulumi.$stack.yaml" | tr -d '"'"'"' ')
-case "$cloud" in
-  existing)
+case "$action:$cloud" in
+  secret:*) ;;
+  *:existing)
     kubeconfig=${KUBECONFIG:-$HOME/.kube/config}
     if [ ! -f "${kubeconfig%%:*}" ] && ! grep -q 'binderhub:kubeconfig' "Pulumi.$stack.yaml"; then
       fail "stack '$stack' deploys to an existing cluster but no kubeconfig was found at ${kubeconfig%%:*}.
   Point KUBECONFIG at your cluster, or: pulumi config set --secret binderhub:kubeconfig < kubeconfig.yaml"
     fi ;;
-  azure) command -v az >/dev/null 2>&1 && az account show >/dev/null 2>&1 \
+  *:azure) command -v az >/dev/null 2>&1 && az account show >/dev/null 2>&1 \
            || [ -n "${ARM_CLIENT_ID:-}" ] || fail "no Azure credentials: run 'az login' (or set ARM_CLIENT_ID/ARM_CLIENT_SECRET/ARM_TENANT_ID)." ;;
-  aws) [ -n "${AWS_ACCESS_KEY_ID:-}${AWS_PROFILE:-}${AWS_WEB_IDENTITY_TOKEN_FILE:-}" ] || [ -f "$HOME/.aws/credentials" ] \
+  *:aws) [ -n "${AWS_ACCESS_KEY_ID:-}${AWS_PROFILE:-}${AWS_WEB_IDENTITY_TOKEN_FILE:-}" ] || [ -f "$HOME/.aws/credentials" ] \
          || fail "no AWS credentials: run 'aws configure' or 'aws sso login', or set AWS_PROFILE." ;;
-  gcp) [ -n "${GOOGLE_APPLICATION_CREDENTIALS:-}${GOOGLE_CREDENTIALS:-}" ] \
+  *:gcp) [ -n "${GOOGLE_APPLICATION_CREDENTIALS:-}${GOOGLE_CREDENTIALS:-}" ] \
          || [ -f "$HOME/.config/gcloud/application_default_credentials.json" ] \
          || fail "no Google Cloud credentials: run 'gcloud auth application-default login'." ;;
   *) fail "Pulumi.$stack.yaml sets no valid binderhub:cloud (azure, aws, gcp or existing)." ;;
@@ -48,5 +57,7 @@ case "$action" in
   up) pulumi up --stack "$stack" ${PULUMI_UP_ARGS:-} ;;
   preview) pulumi preview --diff --stack "$stack" ;;
   destroy) pulumi destroy --stack "$stack" ;;
-  *) fail "unknown action $action (up, preview or destroy)" ;;
+  # The value comes from stdin (or a hidden prompt); it is encrypted into Pulumi.<stack>.yaml.
+  secret) pulumi config set --secret --stack "$stack" "binderhub:$secret_key" ;;
+  *) fail "unknown action $action (up, preview, destroy or secret)" ;;
 esac

@@ -28,5 +28,11 @@ def build(cfg: StackConfig[Any], secrets: StackSecrets) -> StackOutputs:
         opts=pulumi.ResourceOptions(providers=[cluster.provider]),
     )
     return deploy_platform(
-        cfg, secrets, cluster, registry, entry, storage_class=storage.storage_class, storage_depends_on=[storage.release]
+        cfg,
+        secrets,
+        cluster,
+        registry,
+        entry,
+        storage_class=storage.storage_class,
+        storage_depends_on=[storage.release],
     )

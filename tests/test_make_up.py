@@ -14,12 +14,19 @@ FAKE_PULUMI = """#!/usr/bin/env bash
 echo "$*" >> "$FAKE_PULUMI_LOG"
 echo "PULUMI_BACKEND_URL=${PULUMI_BACKEND_URL:-}" >> "$FAKE_PULUMI_LOG"
 if [ "$1" = whoami ]; then exit ${FAKE_WHOAMI_EXIT:-1}; fi
+if [ "$1 $2" = "config set" ]; then echo "stdin=$(cat)" >> "$FAKE_PULUMI_LOG"; fi
 exit 0
 """
 
 
 def run_up(
-    tmp_path: Path, *, with_pulumi: bool = True, kubeconfig: bool = True, **env: str
+    tmp_path: Path,
+    *,
+    with_pulumi: bool = True,
+    kubeconfig: bool = True,
+    args: tuple[str, ...] = ("dev", "up"),
+    stdin: str | None = None,
+    **env: str,
 ) -> tuple[int, str, list[str]]:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)
@@ -58,12 +65,13 @@ def run_up(
         **env,
     }
     result = subprocess.run(
-        ["bash", str(ROOT_DIR / "scripts" / "up.sh"), "dev", "up"],
+        ["bash", str(ROOT_DIR / "scripts" / "up.sh"), *args],
         env=environment,
         capture_output=True,
         text=True,
         timeout=120,
-        stdin=subprocess.DEVNULL,
+        input=stdin,
+        stdin=subprocess.DEVNULL if stdin is None else None,
     )
     calls = log.read_text().splitlines() if log.exists() else []
     return result.returncode, result.stdout + result.stderr, calls
@@ -123,3 +131,22 @@ def test_no_passphrase_without_a_terminal_fails_clearly(tmp_path: Path) -> None:
     assert code != 0
     assert "export PULUMI_CONFIG_PASSPHRASE" in output
     assert "up --stack dev" not in calls
+
+
+def test_make_secret_stores_stdin_encrypted_in_the_stack(tmp_path: Path) -> None:
+    # No kubeconfig needed yet: it may be the very secret being stored.
+    code, output, calls = run_up(
+        tmp_path, kubeconfig=False, args=("baremetal", "secret", "oauthClientSecret"), stdin="s3cret-value"
+    )
+    assert code == 0, output
+    assert "stack select --create baremetal --secrets-provider passphrase" in calls
+    assert "config set --secret --stack baremetal binderhub:oauthClientSecret" in calls
+    assert "stdin=s3cret-value" in calls
+    assert not any(c.startswith("up ") for c in calls)
+
+
+def test_make_secret_refuses_a_key_the_program_does_not_read(tmp_path: Path) -> None:
+    code, output, calls = run_up(tmp_path, args=("dev", "secret", "registrypassword"), stdin="x")
+    assert code != 0
+    assert "registrypassword" in output and "registryPassword" in output
+    assert calls == []

@@ -127,6 +127,19 @@ VARIANTS: dict[str, tuple[dict[str, Any], list[str]]] = {
         ["registryPassword", "githubToken", "gitlabToken"],
     ),
     "given kubeconfig": ({**EXISTING, "cluster": {"context": "lab"}}, ["registryPassword", "kubeconfig"]),
+    "bare metal: openebs + host ports": (
+        {**EXISTING, "cluster": {"storage": "openebs", "externalIPs": ["192.0.2.10"], "exposeIngress": "hostPorts"}},
+        ["registryPassword"],
+    ),
+    "bare metal: one docker node, no registry": (
+        {
+            "cloud": "existing",
+            "cluster": {"runtime": "docker", "nodes": 1},
+            "builder": "host",
+            "registry": {"type": "none"},
+        },
+        [],
+    ),
 }
 
 
