@@ -53,8 +53,10 @@ class IngressNginx(pulumi.ComponentResource):
                 service_annotations=args.service_annotations,
                 host_ports=args.host_ports,
             ),
-            # Helm waits until the LoadBalancer has an address, so it can be read right after.
+            # Helm waits until the LoadBalancer has an address, so it can be read right after; on
+            # delete it waits until the Service is gone, i.e. the cloud load balancer deleted.
             timeout=900,
+            skip_crds=True,  # see enableCustomResources: nothing to install, nothing to leak
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),
         )
         self.class_name = args.class_name

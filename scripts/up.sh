@@ -56,7 +56,17 @@ pulumi stack select --create "$stack" --secrets-provider "${PULUMI_SECRETS_PROVI
 case "$action" in
   up) pulumi up --stack "$stack" ${PULUMI_UP_ARGS:-} ;;
   preview) pulumi preview --diff --stack "$stack" ;;
-  destroy) pulumi destroy --stack "$stack" ;;
+  destroy)
+    # Protected resources (binderhub:protect) make the engine stop half-way: say how to lift it first.
+    if [ "$(pulumi config get binderhub:protect --stack "$stack" 2>/dev/null || true)" = "true" ]; then
+      fail "stack '$stack' is protected (binderhub:protect: true): its cluster and registry refuse deletion.
+  To tear it down, lift the protection, apply it, then destroy:
+    pulumi config set binderhub:protect false --stack $stack
+    make up STACK=$stack        # changes only the protection flags
+    make destroy STACK=$stack"
+    fi
+    # --run-program: the delete hooks (user volumes, ECR repositories) live in the program.
+    pulumi destroy --run-program --stack "$stack" ;;
   # The value comes from stdin (or a hidden prompt); it is encrypted into Pulumi.<stack>.yaml.
   secret) pulumi config set --secret --stack "$stack" "binderhub:$secret_key" ;;
   *) fail "unknown action $action (up, preview, destroy or secret)" ;;

@@ -13,6 +13,7 @@ import pulumi_kubernetes as k8s
 
 from components.binderhub import API_TOKEN_KEY, API_TOKEN_SECRET, BinderHubRelease, BinderHubReleaseArgs
 from components.cert_manager import CertManagerIssuer, CertManagerIssuerArgs
+from components.cleanup import user_storage_hook
 from components.cluster import Cluster
 from components.hub_secrets import generate_hub_secrets
 from components.ingress_nginx import IngressNginx, IngressNginxArgs
@@ -74,7 +75,17 @@ def deploy_platform(
 ) -> StackOutputs:
     on_cluster = pulumi.ResourceOptions(providers=[cluster.provider])
     namespace = k8s.core.v1.Namespace(
-        "hub-namespace", metadata={"name": cfg.namespace}, opts=pulumi.ResourceOptions(provider=cluster.provider)
+        "hub-namespace",
+        metadata={"name": cfg.namespace},
+        opts=pulumi.ResourceOptions(
+            provider=cluster.provider,
+            # Deleted while the storage provisioner still runs, after user servers and their
+            # disks are gone (KubeSpawner's pods and claims are not the charts').
+            depends_on=list(storage_depends_on),
+            hooks=pulumi.ResourceHookBinding(
+                before_delete=[user_storage_hook("hub", cfg.namespace, cluster.kubeconfig, cluster.context)]
+            ),
+        ),
     )
 
     address: pulumi.Output[str] | None = None

@@ -165,12 +165,24 @@ class Registration:
     protect: bool
     ignore_changes: list[str] = field(default_factory=list)
     read: bool = False
+    # Resource hook names per lifecycle point, e.g. {"before_delete": ["hub-drain-user-storage"]}.
+    hooks: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def provider_urn(self) -> str | None:
+        """The provider resource this one is created (and deleted) with: `<urn>::<id>` minus the id."""
+        return self.provider.rsplit("::", 1)[0] if self.provider else None
 
     def uses_provider(self, provider_urn: str) -> bool:
         refs = [self.provider, *self.providers.values()]
         return any(
             ref.split("::")[0:4] == provider_urn.split("::")[0:4] and ref.startswith(provider_urn) for ref in refs
         )
+
+
+def _hook_names(request: Any) -> dict[str, list[str]]:
+    binding = json_format.MessageToDict(request.hooks, preserving_proto_field_name=True)
+    return {point: list(names) for point, names in binding.items() if names}
 
 
 class DuplicateUrnError(AssertionError):
@@ -201,6 +213,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 protect=False if read else bool(request.protect),
                 ignore_changes=[] if read else list(request.ignoreChanges),
                 read=read,
+                hooks={} if read else _hook_names(request),
             )
         )
 
@@ -329,7 +342,7 @@ class ProgramRun:
         for r in self.registrations:
             if r.parent:
                 children.setdefault(r.parent, []).append(r.urn)
-        pending = list(reg.dependencies)
+        pending = [*reg.dependencies, *([reg.provider_urn] if reg.provider_urn else [])]
         seen: set[str] = set()
         while pending:
             urn = pending.pop()
@@ -341,6 +354,8 @@ class ProgramRun:
             current = by_urn.get(urn)
             if current is not None:
                 pending.extend(current.dependencies)
+                if current.provider_urn:  # a resource also waits for its provider
+                    pending.append(current.provider_urn)
             pending.extend(children.get(urn, []))
         return False
 

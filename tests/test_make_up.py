@@ -1,6 +1,6 @@
 """`make up` (scripts/up.sh) with a fake `pulumi` on PATH that records the calls it receives."""
 
-import os
+import hashlib
 import shutil
 import stat
 import subprocess
@@ -15,6 +15,7 @@ echo "$*" >> "$FAKE_PULUMI_LOG"
 echo "PULUMI_BACKEND_URL=${PULUMI_BACKEND_URL:-}" >> "$FAKE_PULUMI_LOG"
 if [ "$1" = whoami ]; then exit ${FAKE_WHOAMI_EXIT:-1}; fi
 if [ "$1 $2" = "config set" ]; then echo "stdin=$(cat)" >> "$FAKE_PULUMI_LOG"; fi
+if [ "$1 $2 $3" = "config get binderhub:protect" ]; then echo "${FAKE_PROTECT:-}"; fi
 exit 0
 """
 
@@ -77,21 +78,23 @@ def run_up(
     return result.returncode, result.stdout + result.stderr, calls
 
 
+def _requirements_hash(*files: str) -> str:
+    """What scripts/venv.sh writes in its stamp for these files."""
+    return hashlib.sha256(b"".join((ROOT_DIR / f).read_bytes() for f in files)).hexdigest()
+
+
 @pytest.fixture(autouse=True)
 def _venv_ready() -> None:
-    if not (ROOT_DIR / ".venv" / ".installed-requirements.txt").exists() and not os.environ.get("CI_ALLOW_INSTALL"):
-        # `make test` installs requirements-dev.txt, a superset; mark the runtime set as present too
-        stamp = ROOT_DIR / ".venv" / ".installed-requirements-dev.txt"
-        if stamp.exists():
-            wanted = subprocess.run(
-                "cat requirements.txt requirements.txt | sha256sum | cut -d' ' -f1",
-                shell=True,
-                cwd=ROOT_DIR,
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout.strip()
-            (ROOT_DIR / ".venv" / ".installed-requirements.txt").write_text(wanted + "\n")
+    # `make test` installed requirements-dev.txt, a superset of the runtime set: mark that one
+    # current too, so `make up` here does not try to reach the package index.
+    venv = ROOT_DIR / ".venv"
+    dev_stamp = venv / ".installed-requirements-dev.txt"
+    if dev_stamp.exists() and dev_stamp.read_text().strip() == _requirements_hash(
+        "requirements-dev.txt", "requirements.txt"
+    ):
+        (venv / ".installed-requirements.txt").write_text(
+            _requirements_hash("requirements.txt", "requirements.txt") + "\n"
+        )
 
 
 def test_missing_cli_fails_clearly(tmp_path: Path) -> None:
@@ -150,3 +153,16 @@ def test_make_secret_refuses_a_key_the_program_does_not_read(tmp_path: Path) -> 
     assert code != 0
     assert "registrypassword" in output and "registryPassword" in output
     assert calls == []
+
+
+def test_make_destroy_runs_the_program_for_its_delete_hooks(tmp_path: Path) -> None:
+    code, output, calls = run_up(tmp_path, args=("dev", "destroy"))
+    assert code == 0, output
+    assert calls[-2] == "destroy --run-program --stack dev"
+
+
+def test_destroying_a_protected_stack_says_how_to_unprotect(tmp_path: Path) -> None:
+    code, output, calls = run_up(tmp_path, args=("dev", "destroy"), FAKE_PROTECT="true")
+    assert code != 0
+    assert "is protected" in output and "pulumi config set binderhub:protect false --stack dev" in output
+    assert not any(c.startswith("destroy") for c in calls)

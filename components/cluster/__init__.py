@@ -12,3 +12,4 @@ class Cluster(Protocol):
     provider: k8s.Provider
     kubeconfig: pulumi.Output[str]  # secret
     name: pulumi.Output[str]
+    context: str | None  # kubeconfig context to use (None: its current one)

@@ -46,6 +46,7 @@ class AksCluster(pulumi.ComponentResource):
     """
 
     provider: k8s.Provider
+    context: str | None
     kubeconfig: pulumi.Output[str]
     name: pulumi.Output[str]
     resource_group_name: pulumi.Output[str]
@@ -147,7 +148,9 @@ class AksCluster(pulumi.ComponentResource):
             resource_group_name=group.name, resource_name=cluster.name
         )
         self.kubeconfig = pulumi.Output.secret(credentials.apply(_decode_kubeconfig))
-        self.provider = k8s.Provider(f"{name}-k8s", kubeconfig=self.kubeconfig, opts=child)
+        self.context = None
+        # A destroy after the cluster is already gone drops its Kubernetes objects from the state.
+        self.provider = k8s.Provider(f"{name}-k8s", kubeconfig=self.kubeconfig, delete_unreachable=True, opts=child)
         self.register_outputs(
             {
                 "name": self.name,

@@ -104,6 +104,7 @@ class EksClusterArgs:
 
 class EksCluster(pulumi.ComponentResource):
     provider: k8s.Provider
+    context: str | None
     kubeconfig: pulumi.Output[str]
     name: pulumi.Output[str]
     cluster_name: str
@@ -205,10 +206,13 @@ class EksCluster(pulumi.ComponentResource):
 
         # Every Kubernetes resource goes through this provider; it waits for nodes and volumes,
         # so charts that wait for their pods never race the node groups.
+        self.context = None
         self.provider = k8s.Provider(
             f"{name}-k8s",
             kubeconfig=self.kubeconfig,
             enable_server_side_apply=True,
+            # A destroy after the cluster is already gone drops its Kubernetes objects from the state.
+            delete_unreachable=True,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[core, user, storage]),
         )
         self.storage_class = STORAGE_CLASS

@@ -33,12 +33,14 @@ class ExistingCluster(pulumi.ComponentResource):
     provider: k8s.Provider
     kubeconfig: pulumi.Output[str]
     name: pulumi.Output[str]
+    context: str | None
 
     def __init__(self, name: str, args: ExistingClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("binderhub:cluster:ExistingCluster", name, None, opts)
         # Read once and passed explicitly, so the provider uses exactly what the state records.
         self.kubeconfig = pulumi.Output.secret(args.kubeconfig if args.kubeconfig is not None else ambient_kubeconfig())
         self.name = pulumi.Output.from_input(args.context or "existing")
+        self.context = args.context
         self.provider = k8s.Provider(
             f"{name}-k8s",
             kubeconfig=self.kubeconfig,

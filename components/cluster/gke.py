@@ -79,6 +79,7 @@ users:
 
 class GkeCluster(pulumi.ComponentResource):
     provider: k8s.Provider
+    context: str | None
     kubeconfig: pulumi.Output[str]  # secret
     name: pulumi.Output[str]
     project: str
@@ -203,9 +204,12 @@ class GkeCluster(pulumi.ComponentResource):
                 lambda parts: gke_kubeconfig(context, parts[0], parts[1])
             )
         )
+        self.context = None
         self.provider = k8s.Provider(
             f"{name}-k8s",
             kubeconfig=self.kubeconfig,
+            # A destroy after the cluster is already gone drops its Kubernetes objects from the state.
+            delete_unreachable=True,
             # Charts go in once there are nodes to run them (the default pool is gone).
             opts=pulumi.ResourceOptions(parent=self, depends_on=[core_pool, user_pool]),
         )

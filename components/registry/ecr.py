@@ -9,7 +9,7 @@ The helper authenticates to AWS with IRSA: a role only its service account can a
 to work on repositories under `<prefix>/` and nothing else. Nodes pull with their own role.
 ECR repositories created at run time are not Pulumi resources, so a lifecycle policy cannot be
 attached to them here: an hourly CronJob (its own IRSA role) puts the expiry policy on every
-repository under the prefix. See docs/aws.md for teardown.
+repository under the prefix, and a delete hook on the helper's role removes them on destroy.
 """
 
 import json
@@ -21,6 +21,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
+from components.cleanup import ecr_repositories_hook
 from components.cluster.eks import irsa_trust_policy
 from components.registry import RegistrySettings
 from versions import ChartRef
@@ -119,7 +120,16 @@ class EcrRegistry(pulumi.ComponentResource):
             assume_role_policy=irsa_trust_policy(
                 args.oidc_provider_arn, args.oidc_issuer, args.namespace_name, HELPER_SERVICE_ACCOUNT
             ),
-            opts=child,
+            # Deleted after the helper and the hub (they use it): then no build can create another
+            # repository, and the ones created at run time go with the stack.
+            opts=pulumi.ResourceOptions.merge(
+                child,
+                pulumi.ResourceOptions(
+                    hooks=pulumi.ResourceHookBinding(
+                        after_delete=[ecr_repositories_hook(name, args.region, args.prefix)]
+                    )
+                ),
+            ),
         )
         policy = aws.iam.RolePolicy(
             f"{name}-helper",

@@ -40,6 +40,8 @@ def controller_values(
         "reportIngressStatus": {"enable": True},
         "service": service,
         "config": {"entries": {"client-max-body-size": "0"}},
+        # Plain Ingresses only: no VirtualServer CRDs, which Helm would leave behind on uninstall.
+        "enableCustomResources": False,
     }
     if host_ports:
         # One controller per node, listening on the node's own 80/443.
