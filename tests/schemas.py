@@ -18,18 +18,15 @@ import pytest
 import yaml
 
 from harness import ROOT_DIR, ProgramRun, Registration, unwrap
+from scripts.fetch_chart_schemas import BUNDLED_JUPYTERHUB_FOLDER
+from scripts.fetch_chart_schemas import SCHEMA_FOLDERS as FETCHED_FOLDERS
+from versions import CHARTS
 
 SCHEMA_ENV = "BINDERHUB_CHART_SCHEMAS"
 
 # chart name (as deployed) -> folder in chart-schemas, for the pinned versions
-SCHEMA_FOLDERS = {
-    "binderhub": "binderhub",
-    "binderhub-service": "binderhub-service",
-    "jupyterhub": "jupyterhub-4.4.0",
-    "cert-manager": "cert-manager-v1.21.1",
-    "oci://ghcr.io/nginx/charts/nginx-ingress": "nginx-ingress-2.6.4",
-}
-BUNDLED_JUPYTERHUB = "binderhub/jupyterhub-subchart-4.2.0"
+SCHEMA_FOLDERS = {CHARTS[name].chart: folder for name, folder in FETCHED_FOLDERS.items()}
+BUNDLED_JUPYTERHUB = BUNDLED_JUPYTERHUB_FOLDER
 
 
 def schema_dir() -> Path:

@@ -1,0 +1,216 @@
+"""The GitHub workflows: valid, pinned, covering every stack, and using no long-lived cloud keys.
+
+actionlint is not installable offline (its PyPI package downloads the binary at build time),
+so the test workflow runs it on GitHub; these checks run everywhere.
+"""
+
+import re
+import stat
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from harness import ROOT_DIR, stack_file_config, stack_files
+from versions import BINDERHUB_BUNDLED_JUPYTERHUB, CHARTS
+
+WORKFLOWS = ROOT_DIR / ".github" / "workflows"
+# A release tag (v6, v2.1.0) or a full commit SHA: never a branch that moves under us.
+PINNED = re.compile(r"^[\w.-]+/[\w./-]+@(v\d+(\.\d+){0,2}|[0-9a-f]{40})$")
+
+
+def load(name: str) -> dict[str, Any]:
+    # PyYAML reads the key `on` as True (YAML 1.1): put it back.
+    document = yaml.safe_load((WORKFLOWS / name).read_text())
+    if True in document:
+        document["on"] = document.pop(True)
+    return document
+
+
+def all_workflows() -> dict[str, dict[str, Any]]:
+    return {path.name: load(path.name) for path in sorted(WORKFLOWS.glob("*.yml"))}
+
+
+def uses_of(document: dict[str, Any]) -> list[str]:
+    found: list[str] = []
+    for job in document["jobs"].values():
+        if "uses" in job:
+            found.append(job["uses"])
+        found += [step["uses"] for step in job.get("steps", []) if "uses" in step]
+    return found
+
+
+def test_every_workflow_parses_with_triggers_and_jobs() -> None:
+    workflows = all_workflows()
+    assert set(workflows) == {"test.yml", "preview.yml", "deploy.yml", "drift.yml", "pulumi.yml"}
+    for name, document in workflows.items():
+        assert document.get("on") and document.get("jobs"), name
+
+
+def test_every_action_is_pinned_to_a_release_or_a_commit() -> None:
+    for name, document in all_workflows().items():
+        for reference in uses_of(document):
+            if reference.startswith("./"):
+                assert (ROOT_DIR / reference).exists(), f"{name}: {reference} does not exist"
+                continue
+            assert PINNED.match(reference), f"{name}: {reference} is not pinned to a release tag or commit"
+
+
+def matrix_stacks(document: dict[str, Any], job: str) -> list[str]:
+    return document["jobs"][job]["strategy"]["matrix"]["stack"]
+
+
+def test_previews_and_drift_checks_cover_exactly_the_committed_stacks() -> None:
+    committed = sorted(stack_files())
+    assert sorted(matrix_stacks(load("preview.yml"), "preview")) == committed
+    assert sorted(matrix_stacks(load("drift.yml"), "drift")) == committed
+
+
+def test_pull_requests_preview_every_stack_with_one_comment_each() -> None:
+    preview = load("preview.yml")
+    assert "pull_request" in preview["on"]
+    job = preview["jobs"]["preview"]
+    assert job["uses"] == "./.github/workflows/pulumi.yml"
+    assert job["with"]["operation"] == "preview"
+    step = next(s for s in load("pulumi.yml")["jobs"]["pulumi"]["steps"] if s.get("name", "").startswith("Preview"))
+    assert step["uses"].startswith("pulumi/actions@")
+    assert step["with"]["command"] == "preview" and step["with"]["diff"] is True
+    # One comment per stack, edited on each push rather than piling up.
+    assert step["with"]["comment-on-pr"] is True and step["with"]["edit-pr-comment"] is True
+
+
+def test_forks_are_skipped_with_a_note() -> None:
+    jobs = load("preview.yml")["jobs"]
+    same_repo = "github.event.pull_request.head.repo.full_name == github.repository"
+    assert jobs["preview"]["if"] == same_repo
+    assert jobs["forks"]["if"] == same_repo.replace("==", "!=")
+    assert "GITHUB_STEP_SUMMARY" in jobs["forks"]["steps"][0]["run"]
+
+
+def test_merges_deploy_dev_then_prod_behind_an_approval() -> None:
+    deploy = load("deploy.yml")
+    assert deploy["on"]["push"]["branches"] == ["main"]
+    jobs = deploy["jobs"]
+    assert jobs["dev"]["with"] == {"stack": "dev", "operation": "up", "environment": "dev"}
+    assert jobs["prod"]["with"] == {"stack": "prod", "operation": "up", "environment": "production"}
+    assert jobs["prod"]["needs"] == "dev"
+    assert {"dev", "prod"} <= set(stack_files())
+    reusable = load("pulumi.yml")["jobs"]["pulumi"]
+    assert reusable["environment"] == "${{ inputs.environment }}"  # where required reviewers apply
+
+
+def test_drift_check_refreshes_and_expects_no_changes_daily() -> None:
+    drift = load("drift.yml")
+    assert drift["on"]["schedule"]
+    assert drift["jobs"]["drift"]["with"]["operation"] == "drift"
+    step = next(s for s in load("pulumi.yml")["jobs"]["pulumi"]["steps"] if s.get("name", "").startswith("Drift"))
+    assert step["with"]["refresh"] is True and step["with"]["expect-no-changes"] is True
+
+
+def test_cloud_logins_use_oidc_for_every_cloud_of_the_committed_stacks() -> None:
+    reusable = load("pulumi.yml")
+    assert reusable["permissions"]["id-token"] == "write"
+    steps = reusable["jobs"]["pulumi"]["steps"]
+    logins = {s["uses"].split("@")[0]: s for s in steps if "uses" in s}
+    clouds = {stack_file_config(stack)["cloud"] for stack in stack_files()}
+    expected = {
+        "azure": "azure/login",
+        "aws": "aws-actions/configure-aws-credentials",
+        "gcp": "google-github-actions/auth",
+    }
+    for cloud in clouds - {"existing"}:
+        login = logins[expected[cloud]]
+        assert login["if"] == f"steps.stack.outputs.cloud == '{cloud}'"
+    assert set(logins["azure/login"]["with"]) == {"client-id", "tenant-id", "subscription-id"}  # no `creds`
+    assert "role-to-assume" in logins["aws-actions/configure-aws-credentials"]["with"]
+    assert "workload_identity_provider" in logins["google-github-actions/auth"]["with"]
+    text = (WORKFLOWS / "pulumi.yml").read_text()
+    for long_lived in ("AWS_SECRET_ACCESS_KEY", "credentials_json", "ARM_CLIENT_SECRET", "creds:"):
+        assert long_lived not in text
+
+
+def test_state_backend_and_passphrase_are_configurable() -> None:
+    reusable = load("pulumi.yml")["jobs"]["pulumi"]
+    assert reusable["env"]["PULUMI_CONFIG_PASSPHRASE"] == "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}"
+    for step in reusable["steps"]:
+        if step.get("uses", "").startswith("pulumi/actions@"):
+            assert step["with"]["cloud-url"] == "${{ vars.PULUMI_BACKEND_URL }}"
+            assert step["with"]["pulumi-version"] == "${{ steps.stack.outputs.pulumi }}"
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    steps = load("test.yml")["jobs"]["test"]["steps"]
+    assert any(step.get("run") == "make test" for step in steps)
+    assert "make test" in (ROOT_DIR / "README.md").read_text()
+    assert "make test" in (ROOT_DIR / ".ci" / "run").read_text()
+
+
+# ------------------------------------------------------------------ chart schemas for CI
+
+FAKE_HELM = """#!/usr/bin/env python3
+import pathlib, sys
+args = sys.argv[1:]
+with open(pathlib.Path(__file__).parent / "calls.log", "a") as log:
+    log.write(" ".join(args) + "\\n")
+chart = args[1].rsplit("/", 1)[-1]
+root = pathlib.Path(args[args.index("--untardir") + 1]) / chart
+root.mkdir(parents=True)
+(root / "values.yaml").write_text(f"chart: {chart}\\n")
+(root / "values.schema.json").write_text("{}")
+if chart == "binderhub":
+    sub = root / "charts" / "jupyterhub"
+    sub.mkdir(parents=True)
+    (sub / "Chart.yaml").write_text("version: BUNDLED\\n")
+    (sub / "values.yaml").write_text("chart: jupyterhub\\n")
+    (sub / "values.schema.json").write_text("{}")
+"""
+
+
+def run_fetch(tmp_path: Path, bundled: str) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    helm = bin_dir / "helm"
+    helm.write_text(FAKE_HELM.replace("BUNDLED", bundled))
+    helm.chmod(helm.stat().st_mode | stat.S_IEXEC)
+    result = subprocess.run(
+        [sys.executable, str(ROOT_DIR / "scripts" / "fetch_chart_schemas.py"), str(tmp_path / "schemas")],
+        env={"PATH": f"{bin_dir}:/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    log = bin_dir / "calls.log"
+    return result, log.read_text().splitlines() if log.exists() else []
+
+
+def test_schema_fetch_pulls_the_pinned_versions_into_the_layout_the_tests_read(tmp_path: Path) -> None:
+    result, calls = run_fetch(tmp_path, BINDERHUB_BUNDLED_JUPYTERHUB)
+    assert result.returncode == 0, result.stderr
+    for name in ("binderhub", "binderhub-service", "jupyterhub", "cert-manager", "nginx-ingress"):
+        ref = CHARTS[name]
+        assert any(c.startswith(f"pull {ref.chart} --version {ref.version} ") for c in calls), name
+    schemas = tmp_path / "schemas"
+    expected = {
+        "binderhub",
+        "binderhub-service",
+        f"jupyterhub-{CHARTS['jupyterhub'].version}",
+        f"cert-manager-{CHARTS['cert-manager'].version}",
+        f"nginx-ingress-{CHARTS['nginx-ingress'].version}",
+    }
+    assert {p.name for p in schemas.iterdir()} == expected
+    bundled = schemas / "binderhub" / f"jupyterhub-subchart-{BINDERHUB_BUNDLED_JUPYTERHUB}" / "values.yaml"
+    assert bundled.read_text() == "chart: jupyterhub\n"
+    # the layout ../shared/chart-schemas has, which the tests read
+    shared = ROOT_DIR.parent / "shared" / "chart-schemas"
+    if shared.is_dir():
+        assert expected <= {p.name for p in shared.iterdir()}
+
+
+@pytest.mark.parametrize("bundled", ["9.9.9"])
+def test_schema_fetch_stops_when_binderhub_bundles_another_jupyterhub(tmp_path: Path, bundled: str) -> None:
+    result, _ = run_fetch(tmp_path, bundled)
+    assert result.returncode != 0
+    assert "bundles jupyterhub 9.9.9" in result.stderr and "BINDERHUB_BUNDLED_JUPYTERHUB" in result.stderr
