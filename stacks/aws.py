@@ -18,6 +18,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from components.cluster import NodePools
 from components.cluster.eks import ZONES, EksCluster, EksClusterArgs, partition
 from components.registry import RegistrySettings
 from components.registry.ecr import EcrRegistry, EcrRegistryArgs
@@ -70,12 +71,7 @@ def build(cfg: StackConfig[Any], secrets: StackSecrets) -> StackOutputs:
         EksClusterArgs(
             cluster_name=name,
             region=cluster_cfg.region,
-            kubernetes_version=cluster_cfg.kubernetes_version,
-            node_size=cluster_cfg.node_size,
-            node_count=cluster_cfg.node_count,
-            user_node_size=cluster_cfg.user_node_size,
-            user_min_nodes=cluster_cfg.user_min_nodes,
-            user_max_nodes=cluster_cfg.user_max_nodes,
+            pools=NodePools.from_config(cluster_cfg),
             protect=cfg.protect,
         ),
     )

@@ -6,6 +6,7 @@ from typing import Any
 import pulumi
 import pulumi_azure_native as azure
 
+from components.cluster import NodePools
 from components.cluster.aks import AksCluster, AksClusterArgs
 from components.registry import RegistrySettings
 from components.registry.acr import AcrRegistry, AcrRegistryArgs, registry_name_base
@@ -39,12 +40,7 @@ def build(cfg: StackConfig[Any], secrets: StackSecrets) -> StackOutputs:
             location=cluster_cfg.location,
             resource_group_name=cluster_cfg.resource_group or default_name,
             cluster_name=default_name,
-            kubernetes_version=cluster_cfg.kubernetes_version,
-            node_size=cluster_cfg.node_size,
-            node_count=cluster_cfg.node_count,
-            user_node_size=cluster_cfg.user_node_size,
-            user_min_nodes=cluster_cfg.user_min_nodes,
-            user_max_nodes=cluster_cfg.user_max_nodes,
+            pools=NodePools.from_config(cluster_cfg),
             tier=cluster_cfg.tier,
             protect=cfg.protect,
         ),

@@ -11,6 +11,7 @@ from typing import Any
 import pulumi
 import pulumi_gcp as gcp
 
+from components.cluster import NodePools
 from components.cluster.gke import GkeCluster, GkeClusterArgs
 from components.registry import RegistrySettings
 from components.registry.artifact_registry import ArtifactRegistry, ArtifactRegistryArgs
@@ -68,12 +69,7 @@ def build(cfg: StackConfig[Any], secrets: StackSecrets) -> StackOutputs:
             zone=cluster_cfg.zone,
             cluster_name=name,
             release_channel=cluster_cfg.release_channel,
-            kubernetes_version=cluster_cfg.kubernetes_version,
-            node_size=cluster_cfg.node_size,
-            node_count=cluster_cfg.node_count,
-            user_node_size=cluster_cfg.user_node_size,
-            user_min_nodes=cluster_cfg.user_min_nodes,
-            user_max_nodes=cluster_cfg.user_max_nodes,
+            pools=NodePools.from_config(cluster_cfg),
             protect=cfg.protect,
             depends_on=apis,
         ),

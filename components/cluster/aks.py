@@ -8,6 +8,8 @@ import pulumi
 import pulumi_azure_native as azure
 import pulumi_kubernetes as k8s
 
+from components.cluster import NodePools
+
 NODE_PURPOSE = "hub.jupyter.org/node-purpose"
 # Built-in role (same GUID in every tenant): manage load balancers and public IPs.
 NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7"
@@ -26,12 +28,7 @@ class AksClusterArgs:
     location: str
     resource_group_name: str  # created here; holds the cluster and whatever the stack adds
     cluster_name: str
-    kubernetes_version: str | None = None  # None: AKS's default version
-    node_size: str = "Standard_D2s_v3"
-    node_count: int = 1
-    user_node_size: str = "Standard_D4s_v3"
-    user_min_nodes: int = 0
-    user_max_nodes: int = 3
+    pools: NodePools
     tier: str = "Free"
     protect: bool = False  # the resource group and the cluster only
 
@@ -66,14 +63,14 @@ class AksCluster(pulumi.ComponentResource):
             f"{name}-rg", resource_group_name=args.resource_group_name, location=args.location, opts=stateful
         )
         # Pinned to a patch: no automatic upgrades (they would drift from the config).
-        pinned_patch = args.kubernetes_version is not None and args.kubernetes_version.count(".") == 2
+        pinned_patch = args.pools.kubernetes_version is not None and args.pools.kubernetes_version.count(".") == 2
         cluster = azure.containerservice.ManagedCluster(
             f"{name}-aks",
             resource_name_=args.cluster_name,
             resource_group_name=group.name,
             location=args.location,
             dns_prefix=args.cluster_name,
-            kubernetes_version=args.kubernetes_version,
+            kubernetes_version=args.pools.kubernetes_version,
             sku=azure.containerservice.ManagedClusterSKUArgs(name="Base", tier=args.tier),
             identity=azure.containerservice.ManagedClusterIdentityArgs(
                 type=azure.containerservice.ResourceIdentityType.SYSTEM_ASSIGNED
@@ -101,8 +98,8 @@ class AksCluster(pulumi.ComponentResource):
                     mode="System",
                     os_type="Linux",
                     type="VirtualMachineScaleSets",
-                    vm_size=args.node_size,
-                    count=args.node_count,
+                    vm_size=args.pools.node_size,
+                    count=args.pools.node_count,
                     node_labels={NODE_PURPOSE: "core"},
                 )
             ],
@@ -117,11 +114,11 @@ class AksCluster(pulumi.ComponentResource):
             mode="User",
             os_type="Linux",
             type="VirtualMachineScaleSets",
-            vm_size=args.user_node_size,
+            vm_size=args.pools.user_node_size,
             enable_auto_scaling=True,
-            min_count=args.user_min_nodes,
-            max_count=args.user_max_nodes,
-            count=args.user_min_nodes,
+            min_count=args.pools.user_min_nodes,
+            max_count=args.pools.user_max_nodes,
+            count=args.pools.user_min_nodes,
             node_labels={NODE_PURPOSE: "user"},
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["count"]),
         )

@@ -21,6 +21,8 @@ import pulumi_aws as aws
 import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
+from components.cluster import NodePools
+
 NODE_PURPOSE_LABEL = "hub.jupyter.org/node-purpose"
 # The EBS CSI driver's controller service account (managed add-on defaults).
 EBS_CSI_NAMESPACE = "kube-system"
@@ -93,12 +95,7 @@ def ami_type(instance_type: str) -> str:
 class EksClusterArgs:
     cluster_name: str
     region: str
-    kubernetes_version: str | None
-    node_size: str
-    node_count: int
-    user_node_size: str
-    user_min_nodes: int
-    user_max_nodes: int
+    pools: NodePools
     protect: bool = False  # the EKS control plane (and what hangs off it)
 
 
@@ -153,7 +150,7 @@ class EksCluster(pulumi.ComponentResource):
         self.cluster = eks.Cluster(
             f"{name}-eks",
             name=args.cluster_name,
-            version=args.kubernetes_version,
+            version=args.pools.kubernetes_version,
             vpc_id=self.vpc.id,
             public_subnet_ids=self.public_subnet_ids,
             private_subnet_ids=self.private_subnet_ids,
@@ -177,10 +174,14 @@ class EksCluster(pulumi.ComponentResource):
             cluster=self.cluster,
             node_role=self.node_role,
             subnet_ids=self.private_subnet_ids,
-            instance_types=[args.node_size],
-            ami_type=ami_type(args.node_size),
+            instance_types=[args.pools.node_size],
+            ami_type=ami_type(args.pools.node_size),
             labels={NODE_PURPOSE_LABEL: "core"},
-            scaling_config={"min_size": args.node_count, "desired_size": args.node_count, "max_size": args.node_count},
+            scaling_config={
+                "min_size": args.pools.node_count,
+                "desired_size": args.pools.node_count,
+                "max_size": args.pools.node_count,
+            },
             opts=on_eks,
         )
         user = eks.ManagedNodeGroup(
@@ -188,13 +189,13 @@ class EksCluster(pulumi.ComponentResource):
             cluster=self.cluster,
             node_role=self.node_role,
             subnet_ids=self.private_subnet_ids,
-            instance_types=[args.user_node_size],
-            ami_type=ami_type(args.user_node_size),
+            instance_types=[args.pools.user_node_size],
+            ami_type=ami_type(args.pools.user_node_size),
             labels={NODE_PURPOSE_LABEL: "user"},
             scaling_config={
-                "min_size": args.user_min_nodes,
-                "desired_size": args.user_min_nodes,
-                "max_size": args.user_max_nodes,
+                "min_size": args.pools.user_min_nodes,
+                "desired_size": args.pools.user_min_nodes,
+                "max_size": args.pools.user_max_nodes,
             },
             # Keep whatever size the group was scaled to (by hand or by an autoscaler).
             ignore_scaling_changes=True,

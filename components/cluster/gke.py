@@ -12,6 +12,8 @@ import pulumi
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
+from components.cluster import NodePools
+
 NODE_PURPOSE_LABEL = "hub.jupyter.org/node-purpose"
 # What GKE documents as the minimum for a node service account (no Editor, no storage access).
 NODE_ROLES = (
@@ -32,14 +34,11 @@ class GkeClusterArgs:
     project: str
     region: str
     cluster_name: str
+    # GKE reads pools.kubernetes_version as the minimum control plane version, node_count per
+    # zone, and the user pool's bounds for the whole pool (all zones).
+    pools: NodePools
     zone: str | None = None  # set: zonal cluster; None: regional
     release_channel: str = "REGULAR"
-    kubernetes_version: str | None = None  # minimum control plane version; None: the channel's default
-    node_size: str = "e2-standard-2"
-    node_count: int = 1  # per zone
-    user_node_size: str = "n2-standard-4"
-    user_min_nodes: int = 0  # whole pool, all zones
-    user_max_nodes: int = 3
     protect: bool = False
     # Resources to wait for (the project's enabled APIs).
     depends_on: Sequence[pulumi.Resource] = ()
@@ -131,7 +130,7 @@ class GkeCluster(pulumi.ComponentResource):
             initial_node_count=1,
             node_config=base_node_config,
             release_channel={"channel": args.release_channel},
-            min_master_version=args.kubernetes_version,
+            min_master_version=args.pools.kubernetes_version,
             workload_identity_config={"workload_pool": f"{args.project}.svc.id.goog"},
             networking_mode="VPC_NATIVE",
             ip_allocation_policy={},
@@ -171,8 +170,8 @@ class GkeCluster(pulumi.ComponentResource):
             cluster=self.cluster.name,
             location=self.location,
             name="core",
-            node_count=args.node_count,
-            node_config=node_config(args.node_size, "core"),
+            node_count=args.pools.node_count,
+            node_config=node_config(args.pools.node_size, "core"),
             management=management,
             opts=pool_opts,
         )
@@ -184,13 +183,13 @@ class GkeCluster(pulumi.ComponentResource):
             cluster=self.cluster.name,
             location=self.location,
             name="user",
-            initial_node_count=-(-args.user_min_nodes // zones),
+            initial_node_count=-(-args.pools.user_min_nodes // zones),
             autoscaling=gcp.container.NodePoolAutoscalingArgs(
-                total_min_node_count=args.user_min_nodes,
-                total_max_node_count=args.user_max_nodes,
+                total_min_node_count=args.pools.user_min_nodes,
+                total_max_node_count=args.pools.user_max_nodes,
                 location_policy="ANY",
             ),
-            node_config=node_config(args.user_node_size, "user"),
+            node_config=node_config(args.pools.user_node_size, "user"),
             management=management,
             # A new userMinNodes changes the bounds in place; the initial count would replace the pool.
             opts=pulumi.ResourceOptions.merge(pool_opts, pulumi.ResourceOptions(ignore_changes=["initialNodeCount"])),
