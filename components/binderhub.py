@@ -7,6 +7,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.helm import helm_chart
 from versions import ChartRef
 
 # Where binderhub-service reads the hub API token from (see values.binderhub_service_values).
@@ -51,24 +52,3 @@ class BinderHubRelease(pulumi.ComponentResource):
             pulumi.ResourceOptions(parent=self, depends_on=depends_on),
         )
         self.register_outputs({"release_name": self.release_name})
-
-
-def helm_chart(
-    name: str,
-    chart: ChartRef,
-    release_name: str,
-    namespace: pulumi.Input[str],
-    values: Mapping[str, Any],
-    opts: pulumi.ResourceOptions,
-) -> k8s.helm.v4.Chart:
-    """A v4 Chart: previews diff each Kubernetes object rather than one opaque release."""
-    return k8s.helm.v4.Chart(
-        name,
-        chart=chart.chart,
-        version=chart.version,
-        repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=chart.repo) if chart.repo else None,
-        name=release_name,
-        namespace=namespace,
-        values=dict(values),
-        opts=opts,
-    )

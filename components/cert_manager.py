@@ -5,6 +5,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.helm import release_in_own_namespace
 from components.values.cert_manager import cert_manager_values, cluster_issuer_spec, issuer_name
 from versions import ChartRef
 
@@ -25,19 +26,14 @@ class CertManagerIssuer(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: CertManagerIssuerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("binderhub:tls:CertManagerIssuer", name, None, opts)
-        namespace = k8s.core.v1.Namespace(
-            f"{name}-ns", metadata={"name": args.namespace}, opts=pulumi.ResourceOptions(parent=self)
-        )
         # A Release: cert-manager's CRDs and its webhook readiness rely on Helm hooks and ordering.
-        release = k8s.helm.v3.Release(
-            f"{name}-release",
-            name="cert-manager",
-            chart=args.chart.chart,
-            version=args.chart.version,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=args.chart.repo),
-            namespace=namespace.metadata.name,
+        release = release_in_own_namespace(
+            name,
+            parent=self,
+            chart=args.chart,
+            release_name="cert-manager",
+            namespace=args.namespace,
             values=cert_manager_values(),
-            opts=pulumi.ResourceOptions(parent=self),
         )
         self.issuer_name = issuer_name(args.server)
         self.issuer = k8s.apiextensions.CustomResource(

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.helm import release_in_own_namespace
 from components.values.ingress import CONTROLLER_RELEASE, CONTROLLER_SERVICE, controller_values, hub_ingress_annotations
 from versions import ChartRef
 
@@ -35,17 +36,13 @@ class IngressNginx(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: IngressNginxArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("binderhub:ingress:IngressNginx", name, None, opts)
-        namespace = k8s.core.v1.Namespace(
-            f"{name}-ns", metadata={"name": args.namespace}, opts=pulumi.ResourceOptions(parent=self)
-        )
-        # A Release (not a v4 Chart): the chart installs CRDs and relies on Helm's ordering.
-        self.release = k8s.helm.v3.Release(
-            f"{name}-release",
-            name=CONTROLLER_RELEASE,
-            chart=args.chart.chart,
-            version=args.chart.version,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=args.chart.repo) if args.chart.repo else None,
-            namespace=namespace.metadata.name,
+        # A Release (not a v4 Chart): Helm waits for the load balancer, on install and uninstall.
+        self.release = release_in_own_namespace(
+            name,
+            parent=self,
+            chart=args.chart,
+            release_name=CONTROLLER_RELEASE,
+            namespace=args.namespace,
             values=controller_values(
                 class_name=args.class_name,
                 load_balancer_ip=args.load_balancer_ip,
@@ -57,7 +54,7 @@ class IngressNginx(pulumi.ComponentResource):
             # delete it waits until the Service is gone, i.e. the cloud load balancer deleted.
             timeout=900,
             skip_crds=True,  # see enableCustomResources: nothing to install, nothing to leak
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),
+            depends_on=args.depends_on,
         )
         self.class_name = args.class_name
         if args.public_address is not None:

@@ -7,7 +7,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.binderhub import helm_chart
+from components.helm import helm_chart
 from versions import ChartRef
 
 

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.helm import release_in_own_namespace
 from components.values.storage import HOSTPATH_STORAGE_CLASS, OPENEBS_RELEASE, localpv_values
 from versions import ChartRef
 
@@ -22,18 +23,13 @@ class OpenEbsLocalPv(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: OpenEbsLocalPvArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("binderhub:storage:OpenEbsLocalPv", name, None, opts)
-        namespace = k8s.core.v1.Namespace(
-            f"{name}-ns", metadata={"name": args.namespace}, opts=pulumi.ResourceOptions(parent=self)
-        )
-        self.release = k8s.helm.v3.Release(
-            f"{name}-release",
-            name=OPENEBS_RELEASE,
-            chart=args.chart.chart,
-            version=args.chart.version,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=args.chart.repo),
-            namespace=namespace.metadata.name,
+        self.release = release_in_own_namespace(
+            name,
+            parent=self,
+            chart=args.chart,
+            release_name=OPENEBS_RELEASE,
+            namespace=args.namespace,
             values=localpv_values(args.base_path),
-            opts=pulumi.ResourceOptions(parent=self),
         )
         # Carries the release as a dependency: a claim on this class waits for its provisioner.
         self.storage_class = self.release.status.apply(lambda _: HOSTPATH_STORAGE_CLASS)
