@@ -78,6 +78,11 @@ def _random_password(args: pulumi_mocks.MockResourceArgs, _: RunOptions) -> dict
     return {"result": fake_hex(args.name, int(args.inputs.get("length", 32)))}
 
 
+@resource_mock("random:index/randomString:RandomString")
+def _random_string(args: pulumi_mocks.MockResourceArgs, _: RunOptions) -> dict[str, Any]:
+    return {"result": fake_hex(args.name, int(args.inputs["length"]))}
+
+
 @resource_mock("kubernetes:helm.sh/v3:Release")
 def _helm_release(args: pulumi_mocks.MockResourceArgs, _: RunOptions) -> dict[str, Any]:
     name = args.inputs.get("name") or args.name
@@ -131,7 +136,8 @@ class Mocks(pulumi_mocks.Mocks):
         mock = RESOURCE_MOCKS.get(args.typ)
         if mock is not None:
             outputs.update(mock(args, self.options))
-        resource_id = args.resource_id or f"{args.name}-id"
+        # A mock may give the provider's real id (e.g. an ARM path); else a stable fake one.
+        resource_id = outputs.pop("id", None) or args.resource_id or f"{args.name}-id"
         return resource_id, outputs
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:

@@ -34,11 +34,6 @@ def _auto_name(args: pulumi_mocks.MockResourceArgs, key: str) -> str:
     return str(args.inputs.get(key) or f"{args.name}{fake_hex(args.name, 8)}")
 
 
-@resource_mock("random:index/randomString:RandomString")
-def _random_string(args: pulumi_mocks.MockResourceArgs, _: RunOptions) -> dict[str, Any]:
-    return {"result": fake_hex(args.name, int(args.inputs["length"]))}
-
-
 @resource_mock("azure-native:resources:ResourceGroup")
 def _resource_group(args: pulumi_mocks.MockResourceArgs, _: RunOptions) -> dict[str, Any]:
     name = _auto_name(args, "resourceGroupName")
