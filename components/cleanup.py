@@ -8,8 +8,12 @@ delete them first and wait. Delete hooks run under `pulumi destroy --run-program
 `make destroy` runs; the engine refuses a plain destroy of a stack that has them).
 """
 
+import os
+import shutil
+import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol
 
 import pulumi
@@ -67,12 +71,30 @@ def drain_user_workloads(
         sleep(poll)
 
 
-def kube_api_from_kubeconfig(kubeconfig: str, context: str | None) -> KubeApi:
+@contextmanager
+def kube_api_from_kubeconfig(kubeconfig: str, context: str | None) -> Iterator[KubeApi]:
+    """A Kubernetes API client for the stack's kubeconfig.
+
+    Python's TLS loads client certificates and keys only from files: the client writes them to
+    a private directory in memory (/dev/shm where it exists), removed as soon as we are done.
+    """
     import kubernetes  # only needed at teardown
     import yaml
 
-    client = kubernetes.config.new_client_from_config_dict(yaml.safe_load(kubeconfig), context=context)
-    return kubernetes.client.CoreV1Api(client)
+    memory = "/dev/shm" if os.path.isdir("/dev/shm") else None
+    key_dir = tempfile.mkdtemp(prefix="binderhub-kube-", dir=memory)
+    try:
+        client = kubernetes.config.new_client_from_config_dict(
+            yaml.safe_load(kubeconfig), context=context, temp_file_path=key_dir
+        )
+        yield kubernetes.client.CoreV1Api(client)
+    finally:
+        shutil.rmtree(key_dir, ignore_errors=True)
+        # The client caches the files it wrote by content: forget the ones just removed.
+        cache: dict[str, str] = kubernetes.config.kube_config._temp_files
+        for content, path in list(cache.items()):
+            if path.startswith(key_dir):
+                del cache[content]
 
 
 def user_storage_hook(
@@ -80,7 +102,7 @@ def user_storage_hook(
     namespace: str,
     kubeconfig: pulumi.Output[str],
     context: str | None = None,
-    api_factory: Callable[[str, str | None], KubeApi] = kube_api_from_kubeconfig,
+    api_factory: Callable[[str, str | None], AbstractContextManager[KubeApi]] = kube_api_from_kubeconfig,
 ) -> pulumi.ResourceHook:
     """A before-delete hook for the hub namespace: user pods, claims and their disks go first."""
     known: dict[str, str] = {}
@@ -90,7 +112,8 @@ def user_storage_hook(
         if "kubeconfig" not in known:
             pulumi.log.warn(f"cannot reach the cluster to remove user volumes in {namespace}: check `kubectl get pv`")
             return
-        left = drain_user_workloads(api_factory(known["kubeconfig"], context), namespace)
+        with api_factory(known["kubeconfig"], context) as api:
+            left = drain_user_workloads(api, namespace)
         if left:
             pulumi.log.warn(
                 f"volumes of namespace {namespace} still exist after {VOLUME_WAIT_SECONDS} s: {', '.join(left)}. "

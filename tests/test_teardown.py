@@ -4,6 +4,7 @@ The engine deletes a resource before everything it was created after: "A is dele
 B" is "A depends on B" in the recorded graph (dependencies, inputs, providers, components).
 """
 
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -238,11 +239,19 @@ clusters:
 - {name: lab, cluster: {server: "https://203.0.113.10:6443"}}
 - {name: other, cluster: {server: "https://198.51.100.1:6443"}}
 users:
-- {name: admin, user: {token: t0ken}}
+- {name: admin, user: {client-certificate-data: Y2VydA==, client-key-data: a2V5LXNlY3JldA==}}
 contexts:
 - {name: lab, context: {cluster: lab, user: admin}}
 - {name: other, context: {cluster: other, user: admin}}
 current-context: other
 """
-    api = kube_api_from_kubeconfig(kubeconfig, "lab")
-    assert api.api_client.configuration.host == "https://203.0.113.10:6443"  # type: ignore[attr-defined]
+    with kube_api_from_kubeconfig(kubeconfig, "lab") as api:
+        configuration = api.api_client.configuration  # type: ignore[attr-defined]
+        assert configuration.host == "https://203.0.113.10:6443"
+        key_file = Path(configuration.key_file)
+        assert key_file.read_bytes() == b"key-secret"
+        if Path("/dev/shm").is_dir():  # in memory, not on a disk
+            assert key_file.is_relative_to("/dev/shm")
+    assert not key_file.exists(), "the client key outlived the cleanup"
+    with kube_api_from_kubeconfig(kubeconfig, "lab") as again:  # a second teardown step works too
+        assert Path(again.api_client.configuration.key_file).exists()  # type: ignore[attr-defined]
