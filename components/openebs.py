@@ -18,7 +18,7 @@ class OpenEbsLocalPvArgs:
 
 
 class OpenEbsLocalPv(pulumi.ComponentResource):
-    storage_class: pulumi.Output[str]  # resolves once the provisioner is installed
+    storage_class: str  # claims on it wait for `release` (the stack passes it as a dependency)
     release: k8s.helm.v3.Release
 
     def __init__(self, name: str, args: OpenEbsLocalPvArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -31,6 +31,5 @@ class OpenEbsLocalPv(pulumi.ComponentResource):
             namespace=args.namespace,
             values=localpv_values(args.base_path),
         )
-        # Carries the release as a dependency: a claim on this class waits for its provisioner.
-        self.storage_class = self.release.status.apply(lambda _: HOSTPATH_STORAGE_CLASS)
+        self.storage_class = HOSTPATH_STORAGE_CLASS
         self.register_outputs({"storage_class": self.storage_class})
