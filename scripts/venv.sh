@@ -11,3 +11,7 @@ fi
 python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$requirements"
 echo "$wanted" > "$stamp"
+# A file that includes the runtime set installed it too: `make up` after `make test` installs nothing.
+if [ "$requirements" != requirements.txt ] && grep -qx -- '-r requirements.txt' "$requirements"; then
+  cat requirements.txt requirements.txt | sha256sum | cut -d' ' -f1 > .venv/.installed-requirements.txt
+fi

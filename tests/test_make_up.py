@@ -1,12 +1,9 @@
 """`make up` (scripts/up.sh) with a fake `pulumi` on PATH that records the calls it receives."""
 
-import hashlib
 import shutil
 import stat
 import subprocess
 from pathlib import Path
-
-import pytest
 
 from harness import ROOT_DIR
 
@@ -76,25 +73,6 @@ def run_up(
     )
     calls = log.read_text().splitlines() if log.exists() else []
     return result.returncode, result.stdout + result.stderr, calls
-
-
-def _requirements_hash(*files: str) -> str:
-    """What scripts/venv.sh writes in its stamp for these files."""
-    return hashlib.sha256(b"".join((ROOT_DIR / f).read_bytes() for f in files)).hexdigest()
-
-
-@pytest.fixture(autouse=True)
-def _venv_ready() -> None:
-    # `make test` installed requirements-dev.txt, a superset of the runtime set: mark that one
-    # current too, so `make up` here does not try to reach the package index.
-    venv = ROOT_DIR / ".venv"
-    dev_stamp = venv / ".installed-requirements-dev.txt"
-    if dev_stamp.exists() and dev_stamp.read_text().strip() == _requirements_hash(
-        "requirements-dev.txt", "requirements.txt"
-    ):
-        (venv / ".installed-requirements.txt").write_text(
-            _requirements_hash("requirements.txt", "requirements.txt") + "\n"
-        )
 
 
 def test_missing_cli_fails_clearly(tmp_path: Path) -> None:
