@@ -14,7 +14,7 @@ import json
 import os
 import runpy
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -301,7 +301,6 @@ class ProgramRun:
     outputs: dict[str, StackOutput]
     calls: list[pulumi_mocks.MockCallArgs]
     error: BaseException | None = None
-    seconds: float = 0.0
 
     def of_type(self, type_token: str) -> list[Registration]:
         return [r for r in self.registrations if r.type == type_token]
@@ -324,16 +323,6 @@ class ProgramRun:
         ]
         assert len(found) == 1, f"expected one release {release_name!r}, found {len(found)}"
         return found[0]
-
-    def ancestors(self, reg: Registration) -> list[Registration]:
-        chain = []
-        while reg.parent:
-            try:
-                reg = self.by_urn(reg.parent)
-            except StopIteration:
-                break
-            chain.append(reg)
-        return chain
 
     def depends_on(self, reg: Registration, target: Registration) -> bool:
         """True if the engine would create `target` before `reg`.
@@ -420,8 +409,6 @@ class Program:
     options: RunOptions = field(default_factory=RunOptions)
 
     def run(self) -> ProgramRun:
-        import time
-
         mocks = Mocks(self.options)
         monitor = RecordingMonitor(mocks)
         # A fresh runtime per evaluation: a failed run must not leak tasks into the next one.
@@ -436,13 +423,11 @@ class Program:
         config.update({f"{PROJECT}:{k}": v for k, v in self.secrets.items()})
         pulumi.runtime.set_all_config(config, secret_keys=[f"{PROJECT}:{k}" for k in self.secrets])
         error: BaseException | None = None
-        started = time.perf_counter()
         with _ambient_kubeconfig(), _cwd(ROOT_DIR):
             try:
                 _sync_await(run_pulumi_func(_run_main))
             except Exception as exc:
                 error = exc
-        seconds = time.perf_counter() - started
         outputs: dict[str, StackOutput] = {}
         root = pulumi.runtime.get_root_resource()
         if error is None and root is not None:
@@ -450,7 +435,7 @@ class Program:
                 output = pulumi.Output.from_input(value)
                 resolved = _sync_await(output.future())
                 outputs[name] = StackOutput(resolved, bool(_sync_await(output.is_secret())))
-        return ProgramRun(monitor.registrations, outputs, mocks.calls, error, seconds)
+        return ProgramRun(monitor.registrations, outputs, mocks.calls, error)
 
 
 def _run_main() -> None:
@@ -490,14 +475,6 @@ class _ambient_kubeconfig:  # noqa: N801
         else:
             os.environ["KUBECONFIG"] = self.saved
         self.dir.cleanup()
-
-
-def iter_values(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
-    if isinstance(value, dict) and not is_secret(value):
-        for k, v in value.items():
-            yield from iter_values(v, f"{path}.{k}" if path else k)
-    else:
-        yield path, value
 
 
 def _load_cloud_mocks() -> None:
