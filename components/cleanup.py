@@ -1,10 +1,10 @@
-"""Teardown of what the charts do not own, run by Pulumi resource hooks.
+"""Teardown of what the charts do not own, run by a Pulumi resource hook.
 
-KubeSpawner's user servers and their volume claims, and the ECR repositories the registry
-helper creates on demand, are not Pulumi resources. Deleting their namespace or the cluster
-would strand them: a cloud disk whose claim is deleted is released by the CSI driver some
-time later, and a cluster deleted in between leaves the disk billed forever. These hooks
-delete them first and wait. Delete hooks run under `pulumi destroy --run-program` (what
+KubeSpawner's user servers and their volume claims are not Pulumi resources. Deleting their
+namespace or the cluster would strand them: a cloud disk whose claim is deleted is released by
+the CSI driver some time later, and a cluster deleted in between leaves the disk billed
+forever. This hook deletes them first and waits. (ECR's run-time repositories have their own
+hook, in registry/ecr.py.) Delete hooks run under `pulumi destroy --run-program` (what
 `make destroy` runs; the engine refuses a plain destroy of a stack that has them).
 """
 
@@ -12,7 +12,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol
 
@@ -122,35 +122,3 @@ def user_storage_hook(
 
     # Errors become warnings: a teardown must not stop half-way because of a slow driver.
     return pulumi.ResourceHook(f"{name}-drain-user-storage", drain, pulumi.ResourceHookOptions(ignore_errors=True))
-
-
-class EcrClient(Protocol):
-    def get_paginator(self, operation_name: str) -> Any: ...
-    def delete_repository(self, **kwargs: Any) -> Any: ...
-
-
-def delete_ecr_repositories(ecr: EcrClient, prefix: str) -> list[str]:
-    """Delete every repository under `<prefix>/`, images included; returns their names."""
-    pages: Iterable[dict[str, Any]] = ecr.get_paginator("describe_repositories").paginate()
-    names = [
-        repo["repositoryName"]
-        for page in pages
-        for repo in page.get("repositories", [])
-        if repo["repositoryName"].startswith(prefix + "/")
-    ]
-    for repository in names:
-        ecr.delete_repository(repositoryName=repository, force=True)
-    return names
-
-
-def ecr_repositories_hook(name: str, region: str, prefix: str) -> pulumi.ResourceHook:
-    """An after-delete hook: the repositories the registry helper created at run time go too."""
-
-    def delete(args: pulumi.ResourceHookArgs) -> None:
-        import boto3  # only needed at teardown
-
-        ecr: Any = boto3.client("ecr", region_name=region)  # boto3 clients are generated at run time
-        deleted = delete_ecr_repositories(ecr, prefix)
-        pulumi.log.info(f"deleted {len(deleted)} ECR repositories under {prefix}/")
-
-    return pulumi.ResourceHook(f"{name}-delete-repositories", delete, pulumi.ResourceHookOptions(ignore_errors=True))

@@ -81,6 +81,7 @@ def test_every_component_file_is_described_in_the_architecture() -> None:
         relative = path.relative_to(ROOT_DIR).as_posix()
         if (path.name == "__init__.py" and path.parent.name != "cluster") or "/values/" in relative:
             continue
-        assert relative in ARCHITECTURE or f"`{path.parent.relative_to(ROOT_DIR).as_posix()}/`" in ARCHITECTURE, (
-            relative
-        )
+        folder = path.parent.relative_to(ROOT_DIR).as_posix()
+        # Files of a sub-package (registry/) may be described by their folder.
+        described = relative in ARCHITECTURE or (folder != "components" and f"`{folder}/`" in ARCHITECTURE)
+        assert described, relative

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from components.cleanup import delete_ecr_repositories, drain_user_workloads, kube_api_from_kubeconfig
+from components.cleanup import drain_user_workloads, kube_api_from_kubeconfig
+from components.registry.ecr import delete_ecr_repositories
 from harness import ProgramRun, Registration, run_stack, stack_file_config, stack_files, unwrap
 
 SECRETS = {

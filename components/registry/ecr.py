@@ -13,15 +13,15 @@ repository under the prefix, and a delete hook on the helper's role removes them
 """
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from components.cleanup import ecr_repositories_hook
 from components.cluster.eks import irsa_trust_policy
 from components.registry import RegistrySettings
 from versions import ChartRef
@@ -277,3 +277,35 @@ class EcrRegistry(pulumi.ComponentResource):
             spec=spec,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[account, policy]),
         )
+
+
+class EcrClient(Protocol):
+    def get_paginator(self, operation_name: str) -> Any: ...
+    def delete_repository(self, **kwargs: Any) -> Any: ...
+
+
+def delete_ecr_repositories(ecr: EcrClient, prefix: str) -> list[str]:
+    """Delete every repository under `<prefix>/`, images included; returns their names."""
+    pages: Iterable[dict[str, Any]] = ecr.get_paginator("describe_repositories").paginate()
+    names = [
+        repo["repositoryName"]
+        for page in pages
+        for repo in page.get("repositories", [])
+        if repo["repositoryName"].startswith(prefix + "/")
+    ]
+    for repository in names:
+        ecr.delete_repository(repositoryName=repository, force=True)
+    return names
+
+
+def ecr_repositories_hook(name: str, region: str, prefix: str) -> pulumi.ResourceHook:
+    """An after-delete hook: the repositories the registry helper created at run time go too."""
+
+    def delete(args: pulumi.ResourceHookArgs) -> None:
+        import boto3  # only needed at teardown
+
+        ecr: Any = boto3.client("ecr", region_name=region)  # boto3 clients are generated at run time
+        deleted = delete_ecr_repositories(ecr, prefix)
+        pulumi.log.info(f"deleted {len(deleted)} ECR repositories under {prefix}/")
+
+    return pulumi.ResourceHook(f"{name}-delete-repositories", delete, pulumi.ResourceHookOptions(ignore_errors=True))
