@@ -14,7 +14,7 @@ class ChartRef:
 
 
 CHARTS: dict[str, ChartRef] = {
-    "binderhub": ChartRef("binderhub", "https://hub.jupyter.org/helm-chart/", "1.0.0-0.dev.git.3983.h383374de"),
+    "binderhub": ChartRef("binderhub", "https://hub.jupyter.org/helm-chart/", "1.0.0-0.dev.git.3959.hb9fad995"),
     "binderhub-service": ChartRef(
         "binderhub-service", "https://2i2c.org/binderhub-service", "0.1.0-0.dev.git.336.hca79dc0"
     ),

@@ -1,0 +1,192 @@
+"""Every hub the suite deploys, run through the real software once per test session.
+
+For each variant that deploys a hub (tests/variants.py: the committed stacks and the shape x auth x
+registry variants), in order:
+1. the program's run under the mocks (cached by variants.py);
+2. its hub releases rendered with the real pinned charts (charts.py);
+3. BinderHub started from its rendered Deployment, a repository's build pod created and the
+   launch sent to the hub (probes/run_binderhub.py, in BinderHub's image environment);
+4. the hub started from its rendered Deployment and the launch BinderHub asked for spawned by
+   the hub's own code (probes/run_hub.py, in the hub image's environment).
+All variants go through each probe in one process per environment.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from behaviour.charts import Manifest, Rendered, render_release
+from behaviour.envs import hub_env, run_probe
+from behaviour.pods import container_view, materialize
+from harness import ProgramRun, unwrap
+from variants import SERVICE, VARIANTS, Variant
+from versions import BINDERHUB_BUNDLED_JUPYTERHUB, CHARTS
+
+# The repository every launch builds: GitHub's `binder-examples/requirements` at a fixed commit.
+REPO = {
+    "provider": "gh",
+    "spec": "binder-examples/requirements/HEAD",
+    "resolved_spec": "binder-examples/requirements/9c1d4b3e2f8a7d6c5b4a39281706f5e4d3c2b1a0",
+    "resolved_ref": "9c1d4b3e2f8a7d6c5b4a39281706f5e4d3c2b1a0",
+    "url": "https://github.com/binder-examples/requirements",
+    "ref_url": "https://github.com/binder-examples/requirements/tree/9c1d4b3e2f8a7d6c5b4a39281706f5e4d3c2b1a0",
+    "build_slug": "binder-examples-requirements",  # GitHubRepoProvider.get_build_slug(): <owner>-<repo>
+}
+LOGGED_IN_USER = "alice"
+# repo2docker's default user and home (BinderHub passes --user-name=jovyan): the repository's files.
+IMAGE_HOME = "/home/jovyan"
+
+
+@dataclass
+class Deployment:
+    """One variant's hub, as the running software sees it."""
+
+    variant: Variant
+    run: ProgramRun
+    objects: list[Manifest]  # every object the hub releases render, plus the program's own Secrets
+    releases: dict[str, Rendered]
+    binderhub: dict[str, Any] = field(default_factory=dict)  # run_binderhub.py's result
+    hub: dict[str, Any] = field(default_factory=dict)  # run_hub.py's result
+
+    @property
+    def service_shape(self) -> bool:
+        return "jupyterhub" in self.releases
+
+    @property
+    def authenticated(self) -> bool:
+        return self.variant.auth_type != "none"
+
+    @property
+    def launch(self) -> dict[str, Any]:
+        """The user server the hub spawned for BinderHub's launch."""
+        launches = self.hub.get("launches") or []
+        assert launches, f"{self.variant.name}: the hub spawned nothing: {self.hub.get('errors')}"
+        return launches[0]
+
+    @property
+    def launch_options(self) -> dict[str, Any]:
+        """The user_options BinderHub posted to the hub for the launch."""
+        return next(r["body"] for r in self.binderhub["hub_requests"] if r["method"] == "POST" and r["body"])
+
+    def secret(self, name: str) -> Manifest:
+        found = [o for o in self.objects if o.get("kind") == "Secret" and o["metadata"]["name"] == name]
+        assert len(found) == 1, f"{self.variant.name}: expected one Secret {name!r}, found {len(found)}"
+        return found[0]
+
+
+def _signature(variant: Variant) -> tuple[Any, ...]:
+    """What decides how the hub and BinderHub behave: target, shape, login, registry, builder,
+    ingress, named servers and the service-shape UI (not node sizes, regions, names or hosts)."""
+    config = variant.config
+    auth = config.get("auth") or {}
+    return (
+        variant.cloud,
+        config.get("shape", "classic"),
+        auth.get("type", "none"),
+        bool(auth.get("passTokens")),
+        (config.get("registry") or {}).get("type"),
+        config.get("builder", "dind"),
+        (config.get("ingress") or {}).get("controller", "nginx"),
+        json.dumps(config.get("namedServers") or {}, sort_keys=True),
+        json.dumps({k: v for k, v in config.items() if k in ("binderUI", "fancyProfiles")}, sort_keys=True),
+    )
+
+
+def hub_variants() -> list[str]:
+    """The variants that deploy a hub, one per distinct behaviour signature (committed stacks first).
+
+    `BEHAVIOUR_VARIANTS` (comma-separated names) narrows the set while working on one.
+    """
+    wanted = {n for n in os.environ.get("BEHAVIOUR_VARIANTS", "").split(",") if n}
+    seen: set[tuple[Any, ...]] = set()
+    names = []
+    for name, variant in VARIANTS.items():
+        if not {"binderhub", *SERVICE} & variant.charts or (wanted and name not in wanted):
+            continue
+        signature = _signature(variant)
+        if signature not in seen:
+            seen.add(signature)
+            names.append(name)
+    return names
+
+
+def _program_secrets(run: ProgramRun) -> list[Manifest]:
+    """Secrets the program creates itself (e.g. the service shape's hub API token)."""
+    secrets = []
+    for reg in run.of_type("kubernetes:core/v1:Secret"):
+        inputs = unwrap(reg.inputs)
+        secrets.append({"kind": "Secret", **{k: v for k, v in inputs.items() if k in ("metadata", "data", "stringData")}})
+    return secrets
+
+
+def _workload(objects: list[Manifest], kind: str, name: str) -> Manifest:
+    found = [o for o in objects if o.get("kind") == kind and o["metadata"]["name"] == name]
+    assert len(found) == 1, f"expected one {kind} {name!r}, found {[o['metadata']['name'] for o in found]}"
+    return found[0]
+
+
+def _binderhub_workload(deployment: Deployment) -> tuple[Manifest, str]:
+    if deployment.service_shape:
+        rendered = deployment.releases["binderhub"]
+        workload = next(o for o in rendered.of_kind("Deployment") if o["metadata"]["name"].endswith("binderhub"))
+        return workload, workload["spec"]["template"]["spec"]["containers"][0]["name"]
+    return _workload(deployment.objects, "Deployment", "binder"), "binder"
+
+
+def _prepare(name: str) -> Deployment:
+    variant = VARIANTS[name]
+    run = variant.run()
+    assert run.error is None, f"variant {name}: the program failed: {run.error!r}"
+    releases = {r: render_release(run.chart(r)) for r in (("jupyterhub", "binderhub") if SERVICE[1] in variant.charts else ("binderhub",))}
+    objects = [o for rendered in releases.values() for o in rendered.objects] + _program_secrets(run)
+    return Deployment(variant, run, objects, releases)
+
+
+@cache
+def deployments() -> dict[str, Deployment]:
+    """Every hub variant, through both probes (computed once per test process)."""
+    scratch = Path(tempfile.mkdtemp(prefix="behaviour-"))
+    prepared = {name: _prepare(name) for name in hub_variants()}
+
+    binder_jobs = []
+    for name, deployment in prepared.items():
+        workload, container = _binderhub_workload(deployment)
+        job = materialize(container_view(workload, container, deployment.objects), scratch / name / "binderhub")
+        job.update(
+            home="/root",
+            repo=REPO,
+            username=LOGGED_IN_USER if deployment.authenticated else None,
+            launch_host=f"https://{deployment.variant.name}.binder.test/",
+        )
+        binder_jobs.append(job)
+    for deployment, result in zip(prepared.values(), run_probe("binderhub", "run_binderhub", binder_jobs), strict=True):
+        deployment.binderhub = result
+
+    by_env: dict[str, list[tuple[Deployment, dict[str, Any]]]] = {}
+    for name, deployment in prepared.items():
+        workload = _workload(deployment.objects, "Deployment", "hub")
+        job = materialize(container_view(workload, "hub", deployment.objects), scratch / name / "hub")
+        job["launches"] = _launches(deployment)
+        z2jh = CHARTS["jupyterhub"].version if deployment.service_shape else BINDERHUB_BUNDLED_JUPYTERHUB
+        by_env.setdefault(hub_env(z2jh), []).append((deployment, job))
+    for env, pairs in by_env.items():
+        for (deployment, _), result in zip(pairs, run_probe(env, "run_hub", [j for _, j in pairs]), strict=True):
+            deployment.hub = result
+    return prepared
+
+
+def _launches(deployment: Deployment) -> list[dict[str, Any]]:
+    """The spawns BinderHub asked the hub for: `POST users/<name>/servers/<server>` with user_options."""
+    launches = []
+    for request in deployment.binderhub.get("hub_requests", []):
+        parts = request["url"].split("/")
+        if request["method"] == "POST" and len(parts) >= 3 and parts[2] == "servers":
+            user, server_name = parts[1], "/".join(parts[3:])
+            launches.append({"name": "binder", "user": user, "server_name": server_name, "options": request["body"]})
+    return launches

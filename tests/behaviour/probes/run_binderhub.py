@@ -1,0 +1,186 @@
+"""Start BinderHub as its pod would, build a repository's pod, and launch it (BinderHub venv only).
+
+Reads JSON jobs on stdin: a container view of the BinderHub Deployment (pod_fs.py) plus
+`repo` (`{"provider": "gh", "spec": "owner/name/ref", "url": ..., "resolved_ref": sha}`) and
+`username` (the logged-in user; None when anonymous). For each job, in a forked child:
+1. `BinderHub.initialize(argv)` with the container's arguments (the chart's config file, its
+   values, the mounted docker config, the environment);
+2. the image name BinderHub gives the repository, with its own slug rules;
+3. the build pod: BinderHub's build class as BuildHandler constructs it (push credentials from
+   the registry class included), with the one call that creates the pod
+   (`CoreV1Api.create_namespaced_pod`) recorded instead of sent;
+4. the launch: `Launcher.launch` as BuildHandler calls it, with the hub API replaced by a
+   recorder that answers like the hub (user created, server spawned, progress ready).
+Writes one JSON result per job: errors, warnings, image name, build pod, the hub requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import queue
+import sys
+import tempfile
+import traceback
+from types import SimpleNamespace
+from typing import Any
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pod_fs import CapturedLogs, enter_container, real_stdout  # noqa: E402
+
+OUT = real_stdout()
+
+import kubernetes.client  # noqa: E402
+from binderhub import app as binderhub_app  # noqa: E402
+from binderhub import builder, launcher, registry  # noqa: E402
+
+
+class _PodCreated(Exception):
+    """Raised by the recorder: the build executor stops where the pod would go to the API."""
+
+
+def run_job(job: dict[str, Any], logs: CapturedLogs) -> dict[str, Any]:
+    result: dict[str, Any] = {"errors": [], "hub_requests": []}
+    argv = [*job["command"], *job["args"]]
+    app = binderhub_app.BinderHub.instance()
+    try:
+        app.initialize(argv)
+    except BaseException as exc:
+        result["errors"].append(f"binderhub initialize: {exc!r}\n{traceback.format_exc()}")
+        return result
+    result["start_warnings"] = list(logs.messages)
+    settings = app.tornado_settings
+    result["use_registry"] = settings["use_registry"]
+    result["auth_enabled"] = settings["auth_enabled"]
+    result["registry_class"] = type(settings["registry"]).__name__ if settings["use_registry"] else None
+
+    repo = job["repo"]
+    slug = builder._safe_build_slug(  # the slug rules BuildHandler applies (builder.py)
+        repo["build_slug"], limit=255 - len(settings["image_prefix"])
+    )
+    ref = repo["resolved_ref"]
+    image = f"{settings['image_prefix']}{slug}:{ref}".replace("_", "-").lower()
+    result["image"] = image
+    build_name = builder._generate_build_name(repo["build_slug"], ref, prefix="build-")
+
+    async def build_and_launch() -> None:
+        build = settings["build_class"](
+            parent=settings["traitlets_parent"],
+            q=queue.Queue(),
+            name=build_name,
+            repo_url=repo["url"],
+            ref=ref,
+            image_name=image,
+            git_credentials="",  # the repo provider default (no private-host credentials)
+        )
+        if settings["use_registry"]:
+            name, _, tag = image.rpartition(":")
+            token = await settings["registry"].get_credentials(name, tag)
+            if token:
+                build.registry_credentials = token
+        else:
+            build.push_secret = ""
+
+        def record(self: Any, namespace: str, body: Any, **_: Any) -> None:
+            result["build_namespace"] = namespace
+            result["build_pod"] = kubernetes.client.ApiClient().sanitize_for_serialization(body)
+            raise _PodCreated
+
+        def no_pods(self: Any, namespace: str, **_: Any) -> Any:
+            # Sticky builds list the running builders (raw response, `_preload_content=False`).
+            return SimpleNamespace(read=lambda: b'{"items": []}')
+
+        kubernetes.client.CoreV1Api.create_namespaced_pod = record  # type: ignore[method-assign]
+        kubernetes.client.CoreV1Api.list_namespaced_pod = no_pods  # type: ignore[method-assign]
+        try:
+            build.submit()
+        except _PodCreated:
+            pass
+
+        async def hub_api(self: Any, url: str, *args: Any, **kwargs: Any) -> Any:
+            body = kwargs.get("body")
+            result["hub_requests"].append(
+                {
+                    "url": url,
+                    "method": kwargs.get("method", "GET"),
+                    "body": json.loads(body) if body else None,
+                }
+            )
+            if url.endswith("progress"):
+                kwargs["streaming_callback"](b'data: {"ready": true, "progress": 100, "message": "ready"}\n\n')
+                await asyncio.sleep(0)
+            servers = {} if job["username"] else {"": {}}
+            return SimpleNamespace(body=json.dumps({"name": job["username"], "servers": servers}).encode(), code=200)
+
+        launcher.Launcher.api_request = hub_api  # type: ignore[method-assign]
+        the_launcher = settings["launcher"]
+        if job["username"]:
+            username = job["username"]
+            server_name = the_launcher.unique_name_from_repo(repo["url"]) if the_launcher.allow_named_servers else ""
+        else:
+            username, server_name = the_launcher.unique_name_from_repo(repo["url"]), ""
+        result["launch_user"], result["launch_server_name"] = username, server_name
+        info = await the_launcher.launch(
+            image=image,
+            username=username,
+            server_name=server_name,
+            repo_url=repo["url"],
+            extra_args={
+                "binder_ref_url": repo["ref_url"],
+                "binder_launch_host": job["launch_host"],
+                "binder_request": f"v2/{repo['provider']}/{repo['spec']}",
+                "binder_persistent_request": f"v2/{repo['provider']}/{repo['resolved_spec']}",
+                "binder_client_ip": "198.51.100.7",
+            },
+        )
+        result["launch_url"] = info["url"]
+
+    try:
+        asyncio.run(build_and_launch())
+    except BaseException as exc:
+        result["errors"].append(f"build/launch: {exc!r}\n{traceback.format_exc()}")
+    return result
+
+
+def _registry_helper_token(self: Any, path: str, **_: Any) -> Any:
+    """The ECR registry helper's answer (binderhub-container-registry-helper, POST /token/...)."""
+    host = self.parent.image_prefix.split("/", 1)[0] if self.parent is not None else "registry"
+    return {"username": "AWS", "password": "ecr-push-token", "registry": f"https://{host}", "expires": "2099-01-01"}
+
+
+async def _async_registry_helper_token(self: Any, path: str, **kwargs: Any) -> Any:
+    return _registry_helper_token(self, path, **kwargs)
+
+
+def main() -> None:
+    jobs = json.load(sys.stdin)
+    # Network boundary: the ECR helper's HTTP API answers as the helper would.
+    registry.ExternalRegistryHelper._request = _async_registry_helper_token  # type: ignore[method-assign]
+    results = []
+    for job in jobs:
+        read, write = os.pipe()
+        child = os.fork()
+        if child == 0:
+            os.close(read)
+            logs = CapturedLogs()
+            try:
+                enter_container(job, tempfile.mkdtemp(prefix="binderhub-"))
+                result = run_job(job, logs)
+            except BaseException as exc:
+                result = {"errors": [f"probe: {exc!r}\n{traceback.format_exc()}"]}
+            result["warnings"] = logs.messages
+            with os.fdopen(write, "w") as pipe:
+                json.dump(result, pipe, default=str)
+            os._exit(0)
+        os.close(write)
+        with os.fdopen(read) as pipe:
+            text = pipe.read()
+        os.waitpid(child, 0)
+        results.append(json.loads(text))
+    OUT.write(json.dumps(results) + "\n")
+    OUT.flush()
+
+
+if __name__ == "__main__":
+    main()

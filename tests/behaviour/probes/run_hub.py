@@ -1,0 +1,122 @@
+"""Start the hub as its pod would, then spawn servers as BinderHub asks it to (hub venv only).
+
+Reads JSON jobs on stdin: a container view of the hub Deployment (pod_fs.py) plus `launches`,
+each `{"user": name, "server_name": str, "options": user_options}` as BinderHub's launcher posts
+them. For each job, in a forked child so no state leaks between jobs:
+1. `JupyterHub.initialize(argv)` with the container's own arguments: z2jh's
+   `jupyterhub_config.py`, `hub.config`, `hub.extraConfig`, the authenticator, the database,
+   services, roles and tokens, all as in the pod;
+2. for each launch, `User.spawn(server_name, options)`: the hub's own spawn path, with the one
+   call that would create the pod (`KubeSpawner.start`) replaced by recording KubeSpawner's
+   `get_pod_manifest()`, and the waits on the network (server polling, HTTP readiness) skipped.
+Writes one JSON result per job: errors, warnings, classes in use, and each launch's pod.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import tempfile
+import traceback
+from typing import Any
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pod_fs import CapturedLogs, enter_container, real_stdout  # noqa: E402
+
+OUT = real_stdout()
+
+# Imported before forking, as the hub image has them installed.
+import jupyterhub.app  # noqa: E402
+import kubespawner  # noqa: E402
+import oauthenticator  # noqa: E402, F401
+from jupyterhub import orm  # noqa: E402
+from jupyterhub.spawner import Spawner  # noqa: E402
+from jupyterhub.user import User  # noqa: E402
+from kubernetes_asyncio.client import ApiClient  # noqa: E402
+
+
+async def _record_pod(self: kubespawner.KubeSpawner) -> tuple[str, int]:
+    pod = await self.get_pod_manifest()
+    self._recorded_pod = ApiClient().sanitize_for_serialization(pod)
+    return ("198.51.100.24", self.port)
+
+
+async def _no_wait(self: Any, *args: Any, **kwargs: Any) -> None:
+    return None
+
+
+async def run_job(job: dict[str, Any], logs: CapturedLogs) -> dict[str, Any]:
+    result: dict[str, Any] = {"errors": [], "launches": []}
+    kubespawner.KubeSpawner.start = _record_pod  # type: ignore[method-assign]
+    User._wait_up = _no_wait  # type: ignore[method-assign]
+    Spawner.start_polling = lambda self: None  # type: ignore[method-assign]
+    argv = [*job["command"], *job["args"]]
+    assert argv[0] == "jupyterhub", f"the hub container runs {argv}, not jupyterhub"
+    app = jupyterhub.app.JupyterHub.instance()
+    try:
+        await app.initialize(argv[1:])
+    except BaseException as exc:  # SystemExit included: the hub would exit at start
+        result["errors"].append(f"hub initialize: {exc!r}\n{traceback.format_exc()}")
+        return result
+    result["authenticator"] = f"{type(app.authenticator).__module__}.{type(app.authenticator).__name__}"
+    result["spawner_mro"] = [c.__name__ for c in app.spawner_class.__mro__]
+    result["services"] = sorted(app._service_map)
+    culler = app._service_map.get("jupyterhub-idle-culler")
+    result["culler_command"] = list(culler.command) if culler is not None else []
+    result["named_servers"] = app.allow_named_servers
+    result["named_server_limit_per_user"] = app.named_server_limit_per_user
+    for launch in job.get("launches", []):
+        entry: dict[str, Any] = {"name": launch["name"]}
+        try:
+            orm_user = orm.User.find(app.db, launch["user"])
+            if orm_user is None:
+                orm_user = orm.User(name=launch["user"])
+                app.db.add(orm_user)
+                app.db.commit()
+            user = app.users[orm_user]
+            await user.spawn(launch["server_name"], options=launch["options"])
+            spawner = user.spawners[launch["server_name"]]
+            entry["pod"] = spawner._recorded_pod
+            entry["pvc"] = (
+                ApiClient().sanitize_for_serialization(spawner.get_pvc_manifest())
+                if spawner.storage_pvc_ensure
+                else None
+            )
+        except BaseException as exc:
+            entry["error"] = f"{exc!r}\n{traceback.format_exc()}"
+        result["launches"].append(entry)
+    return result
+
+
+def main() -> None:
+    jobs = json.load(sys.stdin)
+    results = []
+    for job in jobs:
+        read, write = os.pipe()
+        child = os.fork()
+        if child == 0:
+            os.close(read)
+            logs = CapturedLogs()
+            workdir = tempfile.mkdtemp(prefix="srv-jupyterhub-")
+            try:
+                enter_container(job, workdir)
+                result = asyncio.run(run_job(job, logs))
+            except BaseException as exc:
+                result = {"errors": [f"probe: {exc!r}\n{traceback.format_exc()}"], "launches": []}
+            result["warnings"] = logs.messages
+            with os.fdopen(write, "w") as pipe:
+                json.dump(result, pipe, default=str)
+            os._exit(0)
+        os.close(write)
+        with os.fdopen(read) as pipe:
+            text = pipe.read()
+        os.waitpid(child, 0)
+        results.append(json.loads(text))
+    OUT.write(json.dumps(results) + "\n")
+    OUT.flush()
+
+
+if __name__ == "__main__":
+    main()
