@@ -40,8 +40,6 @@ case "$action:$cloud" in
   *) fail "Pulumi.$stack.yaml sets no valid binderhub:cloud (azure, aws, gcp or existing)." ;;
 esac
 
-bash scripts/venv.sh requirements.txt
-
 # State backend: whatever you are logged in to; otherwise a local folder next to the project.
 if [ -z "${PULUMI_BACKEND_URL:-}" ] && ! pulumi whoami >/dev/null 2>&1; then
   mkdir -p .pulumi-state
@@ -52,10 +50,21 @@ if [[ "${PULUMI_BACKEND_URL:-}" == file://* ]] && [ -z "${PULUMI_CONFIG_PASSPHRA
   fail "secrets are encrypted with a passphrase: export PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE)."
 fi
 
+# The program's packages (uv.lock without the dev group), installed just before the program runs:
+# after every check above, and never for `make secret`, which runs no program. Pulumi's uv
+# toolchain (Pulumi.yaml) calls uv itself, so the pinned one goes first on PATH.
+program_env() {
+  local uv
+  uv=$(bash scripts/uv.sh)
+  PATH="$(dirname "$uv"):$PATH"
+  export PATH
+  bash scripts/venv.sh runtime
+}
+
 pulumi stack select --create "$stack" --secrets-provider "${PULUMI_SECRETS_PROVIDER:-passphrase}"
 case "$action" in
-  up) pulumi up --stack "$stack" ${PULUMI_UP_ARGS:-} ;;
-  preview) pulumi preview --diff --stack "$stack" ;;
+  up) program_env; pulumi up --stack "$stack" ${PULUMI_UP_ARGS:-} ;;
+  preview) program_env; pulumi preview --diff --stack "$stack" ;;
   destroy)
     # Protected resources (binderhub:protect) make the engine stop half-way: say how to lift it first.
     if [ "$(pulumi config get binderhub:protect --stack "$stack" 2>/dev/null || true)" = "true" ]; then
@@ -65,6 +74,7 @@ case "$action" in
     make up STACK=$stack        # changes only the protection flags
     make destroy STACK=$stack"
     fi
+    program_env
     # --run-program: the delete hooks (user volumes, ECR repositories) live in the program.
     pulumi destroy --run-program --stack "$stack" ;;
   # The value comes from stdin (or a hidden prompt); it is encrypted into Pulumi.<stack>.yaml.

@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
-# Create or refresh .venv from a requirements file; skipped when nothing changed.
+# Brings .venv in step with uv.lock (pyproject.toml's pins, the whole tree with hashes).
+#   scripts/venv.sh        the program's packages: what `make up` and `pulumi up` need
+#   scripts/venv.sh dev    plus the `dev` group (lint, types, tests): what `make test` needs
+# Nothing is installed when .venv already matches, so either order of the two is cheap.
 set -euo pipefail
-requirements=${1:-requirements.txt}
 cd "$(dirname "$0")/.."
-stamp=".venv/.installed-$(basename "$requirements")"
-wanted=$(cat "$requirements" requirements.txt | sha256sum | cut -d' ' -f1)
-if [ -x .venv/bin/python ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ]; then
-  exit 0
-fi
-python3 -m venv .venv
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$requirements"
-echo "$wanted" > "$stamp"
-# A file that includes the runtime set installed it too: `make up` after `make test` installs nothing.
-if [ "$requirements" != requirements.txt ] && grep -qx -- '-r requirements.txt' "$requirements"; then
-  cat requirements.txt requirements.txt | sha256sum | cut -d' ' -f1 > .venv/.installed-requirements.txt
-fi
+case "${1:-runtime}" in
+  runtime) groups=(--no-dev) ;;
+  dev) groups=(--group dev) ;;
+  *) echo "usage: venv.sh [runtime|dev]" >&2; exit 2 ;;
+esac
+uv=$(bash scripts/uv.sh)
+# The environment Pulumi.yaml names (`virtualenv: .venv`), as Pulumi's uv toolchain sets it too.
+export UV_PROJECT_ENVIRONMENT=$PWD/.venv
+# --locked: install uv.lock as it is; a lock that no longer matches pyproject.toml is an error
+# (checked offline), never silently re-resolved.
+# --inexact: keep what the lock does not list, so `make up` after `make test` leaves the dev group
+# (and anything added by hand) alone; a fresh clone gets exactly the lock either way.
+# Python comes from the machine (README prerequisites), never downloaded.
+UV_PYTHON_DOWNLOADS=${UV_PYTHON_DOWNLOADS:-never} "$uv" sync --locked --inexact "${groups[@]}"

@@ -141,6 +141,20 @@ def test_state_backend_and_passphrase_are_configurable() -> None:
             assert step["with"]["pulumi-version"] == "${{ steps.stack.outputs.pulumi }}"
 
 
+def test_deployments_run_the_program_from_what_make_up_installs() -> None:
+    steps = load("pulumi.yml")["jobs"]["pulumi"]["steps"]
+    runs = [step.get("run", "") for step in steps]
+    install = next(i for i, run in enumerate(runs) if "bash scripts/venv.sh runtime" in run)
+    first_pulumi = next(i for i, step in enumerate(steps) if step.get("uses", "").startswith("pulumi/actions@"))
+    assert install < first_pulumi
+    # Pulumi.yaml's uv toolchain calls uv: the pinned one is put on PATH for the later steps.
+    assert yaml.safe_load((ROOT_DIR / "Pulumi.yaml").read_text())["runtime"]["options"]["toolchain"] == "uv"
+    assert 'dirname "$(bash scripts/uv.sh)" >> "$GITHUB_PATH"' in runs[install]
+    # and nothing is installed outside the lock
+    for name in all_workflows():
+        assert "pip install" not in (WORKFLOWS / name).read_text(), name
+
+
 def test_ci_runs_the_readme_test_command() -> None:
     steps = load("test.yml")["jobs"]["test"]["steps"]
     assert any(step.get("run") == "make test" for step in steps)
