@@ -18,4 +18,5 @@ def generate_hub_secrets(prefix: str, parent: pulumi.Resource | None = None) -> 
         cookie_secret=_token(f"{prefix}-cookie-secret", parent),
         crypt_key=_token(f"{prefix}-crypt-key", parent),
         binder_api_token=_token(f"{prefix}-binder-api-token", parent),
+        build_token_secret=_token(f"{prefix}-build-token-secret", parent),
     )

@@ -7,7 +7,13 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.helm import release_in_own_namespace
-from components.values.ingress import CONTROLLER_RELEASE, CONTROLLER_SERVICE, controller_values, hub_ingress_annotations
+from components.values.ingress import (
+    CONTROLLER_RELEASE,
+    CONTROLLER_SERVICE,
+    WEBSOCKET_SERVICES_ANNOTATION,
+    controller_values,
+    hub_ingress_annotations,
+)
 from versions import ChartRef
 
 
@@ -32,6 +38,7 @@ class IngressNginx(pulumi.ComponentResource):
     class_name: str
     address: pulumi.Output[str]  # IP (or, on some clouds, hostname) of the load balancer
     annotations: dict[str, str]  # what hub/binder Ingresses need on this controller
+    websocket_annotation: str  # names the Ingress's own WebSocket backends (see ingress_values)
     release: k8s.helm.v3.Release
 
     def __init__(self, name: str, args: IngressNginxArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -70,7 +77,8 @@ class IngressNginx(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[self.release]),
             )
             self.address = service.status.apply(_load_balancer_address)
-        self.annotations = hub_ingress_annotations(["proxy-public"])
+        self.annotations = hub_ingress_annotations()
+        self.websocket_annotation = WEBSOCKET_SERVICES_ANNOTATION
         self.register_outputs({"class_name": self.class_name, "address": self.address})
 
 

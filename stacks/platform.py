@@ -90,6 +90,7 @@ def deploy_platform(
 
     address: pulumi.Output[str] | None = None
     controller_annotations: Mapping[str, str] = {}
+    websocket_annotation: str | None = None
     if cfg.ingress.controller == "nginx":
         controller = IngressNginx(
             "ingress",
@@ -107,6 +108,7 @@ def deploy_platform(
         )
         address = controller.address
         controller_annotations = controller.annotations
+        websocket_annotation = controller.websocket_annotation
     elif cfg.ingress.address:
         address = pulumi.Output.from_input(cfg.ingress.address)
 
@@ -134,6 +136,7 @@ def deploy_platform(
         class_name=cfg.ingress.class_name,
         annotations={**controller_annotations, **issuer_annotations},
         tls=cfg.tls_enabled,
+        websocket_annotation=websocket_annotation,
     )
     hub_secrets = generate_hub_secrets("hub")
     settings = HubSettings(

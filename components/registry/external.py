@@ -10,8 +10,10 @@ from config import RegistryConfig
 
 DOCKER_HUB_API = "https://registry-1.docker.io"
 DOCKER_HUB_TOKEN_URL = "https://auth.docker.io/token?service=registry.docker.io"
-# The config.json key for Docker Hub credentials; BinderHub matches it only without a trailing "/".
-DOCKER_HUB_AUTH_KEY = "https://index.docker.io/v1"
+# The config.json / .dockerconfigjson key for Docker Hub credentials. The trailing "/" matters:
+# it is the key the docker CLI reads for docker.io images (`registry.IndexServer`), the kubelet's
+# keyring matches to docker.io images, and BinderHub's own default (`DEFAULT_DOCKER_AUTH_URL`).
+DOCKER_HUB_AUTH_KEY = "https://index.docker.io/v1/"
 
 
 def docker_hub(username: str, organization: str | None, prefix: str, password: pulumi.Input[str]) -> RegistrySettings:

@@ -18,6 +18,9 @@ def authenticator_config(
     """`hub.config` entries selecting and configuring the authenticator."""
     config: dict[str, Any] = {"JupyterHub": {"authenticator_class": AUTHENTICATOR_CLASSES[auth.type]}}
     if auth.type == "none":
+        # Nobody logs in; BinderHub creates a user per anonymous launch through the API. Saying
+        # so stops the hub's "No allow config found" warning at every start.
+        config["Authenticator"] = {"allow_all": True}
         return config
     settings: dict[str, Any] = {
         "client_id": auth.client_id,

@@ -11,6 +11,8 @@ from components.values.jupyterhub import (
     HUB_API_URL_LOCAL,
     HUB_TLS_SECRET,
     HUB_URL_LOCAL,
+    PROXY_SERVICE,
+    SINGLEUSER_COMMAND,
     binder_roles,
     binder_service,
     cull_values,
@@ -61,6 +63,9 @@ def binderhub_config(s: HubSettings, *, hub_url_local: str, service_credentials:
         "use_registry": s.registry.use_registry,
         "image_prefix": s.registry.image_prefix,
         "auth_enabled": s.authenticated,
+        # Signs the build tokens the UI hands out; generated once so every replica and restart
+        # accepts the same tokens (BinderHub would otherwise make a random one at each start).
+        "build_token_secret": s.secrets.build_token_secret,
     }
     if s.registry.registry_class:
         binderhub["registry_class"] = s.registry.registry_class
@@ -87,18 +92,24 @@ def classic_values(s: HubSettings) -> dict[str, Any]:
     if s.cors_allow_origin:
         spawner["cors_allow_origin"] = s.cors_allow_origin
     hub["config"]["BinderSpawner"] = spawner
+    jupyterhub: dict[str, Any] = {
+        "proxy": {"secretToken": s.secrets.proxy_token, "service": {"type": "ClusterIP"}},
+        "hub": hub,
+        "ingress": ingress_values(s.hub_host, s.ingress, HUB_TLS_SECRET, websocket_backend=PROXY_SERVICE),
+        "cull": cull_values(s.cull, s.cull_users, s.named_servers.enabled),
+        **image_pull_secret(s.registry),
+    }
+    if s.authenticated:
+        # The chart's default command is a wrapper for anonymous Binder that execs jupyter-lab
+        # (no hub login, listening on localhost at /). With login, BinderSpawner passes the
+        # hub's own arguments, which only the hub's single-user server understands.
+        jupyterhub["singleuser"] = {"cmd": SINGLEUSER_COMMAND}
     values: dict[str, Any] = {
         "imageBuilderType": s.builder,
         "service": {"type": "ClusterIP"},
         "config": binderhub_config(s, hub_url_local=HUB_URL_LOCAL, service_credentials=False),
         "ingress": ingress_values(s.binder_host, s.ingress, BINDER_TLS_SECRET),
-        "jupyterhub": {
-            "proxy": {"secretToken": s.secrets.proxy_token, "service": {"type": "ClusterIP"}},
-            "hub": hub,
-            "ingress": ingress_values(s.hub_host, s.ingress, HUB_TLS_SECRET),
-            "cull": cull_values(s.cull, s.cull_users),
-            **image_pull_secret(s.registry),
-        },
+        "jupyterhub": jupyterhub,
     }
     if s.registry.use_registry and s.registry.username is not None:
         values["registry"] = {

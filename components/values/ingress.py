@@ -49,20 +49,26 @@ def controller_values(
     return {"controller": controller}
 
 
-def hub_ingress_annotations(websocket_services: Sequence[str]) -> dict[str, str]:
-    """Annotations JupyterHub traffic needs on this controller.
+# F5 NGINX upgrades WebSocket connections only for the Services this annotation names, and
+# rejects the whole Ingress when a named Service is not one of that Ingress's own backends
+# (nginx/kubernetes-ingress `validateServiceListAnnotation`): each Ingress names its own.
+WEBSOCKET_SERVICES_ANNOTATION = "nginx.org/websocket-services"
 
-    F5 NGINX upgrades WebSocket connections only for the Services named here (kernels and
-    terminals need them); builds and notebooks upload large files; event streams stay open.
+
+def hub_ingress_annotations() -> dict[str, str]:
+    """Annotations every hub and BinderHub Ingress needs on this controller.
+
+    Builds and notebooks upload large files; event streams stay open. Buffering is off because
+    BinderHub's build log and the hub's spawn progress are `text/event-stream` responses that
+    send no `X-Accel-Buffering` header, and the controller buffers proxied responses by default:
+    the browser would see them only at the end. F5 validates the value as a Go bool ("false").
     Edit-in-place lets cert-manager answer HTTP-01 on the same Ingress, since this controller
     refuses a second Ingress for the same host.
     """
-    annotations = {
+    return {
         "nginx.org/client-max-body-size": "0",
         "nginx.org/proxy-read-timeout": "3600s",
         "nginx.org/proxy-send-timeout": "3600s",
+        "nginx.org/proxy-buffering": "false",
         "acme.cert-manager.io/http01-edit-in-place": "true",
     }
-    if websocket_services:
-        annotations["nginx.org/websocket-services"] = ",".join(websocket_services)
-    return annotations

@@ -16,6 +16,9 @@ HUB_SERVICE = "hub"
 # In-cluster address of the hub's proxy (Service `proxy-public`, port 80).
 HUB_URL_LOCAL = f"http://{PROXY_SERVICE}"
 HUB_API_URL_LOCAL = f"http://{HUB_SERVICE}:8081/hub/api"
+# The hub's single-user server: the command when users log in (it reads JUPYTERHUB_* and
+# requires the hub's login), rather than a Binder wrapper that takes a static token.
+SINGLEUSER_COMMAND = "jupyterhub-singleuser"
 # A z2jh 4.4.0 user image: what the fancy-profiles menu offers next to "build your own".
 DEFAULT_USER_IMAGE = "quay.io/jupyterhub/k8s-singleuser-sample:4.4.0"
 
@@ -24,13 +27,23 @@ def read_hub_file(name: str) -> str:
     return (HUB_FILES / name).read_text()
 
 
-def ingress_values(host: Any, ingress: IngressSettings, tls_secret: str) -> dict[str, Any]:
-    """The `ingress:` block both charts (binderhub and z2jh) understand."""
+def ingress_values(
+    host: Any, ingress: IngressSettings, tls_secret: str, websocket_backend: str | None = None
+) -> dict[str, Any]:
+    """The `ingress:` block both charts (binderhub and z2jh) understand.
+
+    `websocket_backend`: the Service behind this Ingress that serves WebSockets (the hub's
+    proxy), named in the controller's WebSocket annotation; None for BinderHub's Ingress, whose
+    event streams are plain HTTP. An annotation never names another Ingress's Service.
+    """
+    annotations = dict(ingress.annotations)
+    if websocket_backend is not None and ingress.websocket_annotation is not None:
+        annotations[ingress.websocket_annotation] = websocket_backend
     values: dict[str, Any] = {
         "enabled": True,
         "ingressClassName": ingress.class_name,
         "hosts": [host],
-        "annotations": dict(ingress.annotations),
+        "annotations": annotations,
         "pathType": "Prefix",
     }
     if ingress.tls:
@@ -38,14 +51,23 @@ def ingress_values(host: Any, ingress: IngressSettings, tls_secret: str) -> dict
     return values
 
 
-def cull_values(cull: CullConfig, users: bool) -> dict[str, Any]:
-    return {
+def cull_values(cull: CullConfig, users: bool, named_servers: bool) -> dict[str, Any]:
+    """z2jh's `cull:` block.
+
+    With named servers, every Binder launch is a new named server: the culler must delete the
+    ones it stops, since the hub counts stopped named servers against namedServerLimitPerUser
+    (jupyterhub `UserServerAPIHandler.post` counts `all_spawners`).
+    """
+    values: dict[str, Any] = {
         "enabled": cull.enabled,
         "users": users,
         "timeout": cull.timeout,
         "every": cull.every,
         "maxAge": cull.max_age,
     }
+    if named_servers:
+        values["removeNamedServers"] = True
+    return values
 
 
 def image_pull_secret(registry: RegistrySettings) -> dict[str, Any]:
@@ -162,15 +184,15 @@ def service_hub_values(s: HubSettings, binder_url_local: str) -> dict[str, Any]:
         singleuser["profileList"] = fancy_profile_list()
     if not extra_config:
         del hub["extraConfig"]
-    if s.storage_class is not None:
-        # Users' home volumes on the stack's storage class too (e.g. OpenEBS on bare metal).
-        singleuser["storage"] = {"dynamic": {"storageClass": s.storage_class}}
+    # No volume in the users' home: z2jh's default dynamic volume at /home/jovyan hides the
+    # repository the Binder image holds there, and a claim per launch piles up with named servers.
+    singleuser["storage"] = {"type": "none"}
     values: dict[str, Any] = {
         "fullnameOverride": "",
         "proxy": {"secretToken": s.secrets.proxy_token, "service": {"type": "ClusterIP"}},
         "hub": hub,
-        "ingress": ingress_values(s.hub_host, s.ingress, HUB_TLS_SECRET),
-        "cull": cull_values(s.cull, s.cull_users),
+        "ingress": ingress_values(s.hub_host, s.ingress, HUB_TLS_SECRET, websocket_backend=PROXY_SERVICE),
+        "cull": cull_values(s.cull, s.cull_users, s.named_servers.enabled),
         # Helm hooks do not run under helm.v4.Chart; the continuous puller still warms nodes.
         "prePuller": {"hook": {"enabled": False}},
         **image_pull_secret(s.registry),

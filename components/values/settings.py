@@ -17,6 +17,7 @@ class HubSecrets:
     cookie_secret: pulumi.Input[str]
     crypt_key: pulumi.Input[str]
     binder_api_token: pulumi.Input[str]
+    build_token_secret: pulumi.Input[str]  # BinderHub.build_token_secret
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,8 @@ class IngressSettings:
     class_name: str
     annotations: Mapping[str, str]  # controller needs + certificate issuer
     tls: bool
+    # The controller's annotation naming an Ingress's WebSocket backends (None: it needs none).
+    websocket_annotation: str | None = None
 
 
 @dataclass(frozen=True)

@@ -74,7 +74,9 @@ def chart_archive(chart: str, version: str) -> Path:
 def render_release(release: Registration) -> Rendered:
     """Render a `helm.sh/v4:Chart` or `helm.sh/v3:Release` registration as Helm would install it."""
     inputs = unwrap(release.inputs)
-    return _render(inputs["chart"], inputs["version"], inputs["name"], inputs["namespace"], _canonical(inputs["values"]))
+    return _render(
+        inputs["chart"], inputs["version"], inputs["name"], inputs["namespace"], _canonical(inputs["values"])
+    )
 
 
 def _canonical(values: dict[str, Any]) -> str:

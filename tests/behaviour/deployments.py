@@ -41,6 +41,11 @@ REPO = {
 LOGGED_IN_USER = "alice"
 # repo2docker's default user and home (BinderHub passes --user-name=jovyan): the repository's files.
 IMAGE_HOME = "/home/jovyan"
+# What the BinderHub images run when the chart gives no arguments (their Dockerfile CMD, after
+# `python3 -m binderhub`): binderhub-service's image reads the chart's mounted config file.
+IMAGE_DEFAULT_ARGS = {
+    "quay.io/2i2c/binderhub-service": ["--config=/etc/binderhub/mounted-secret/binderhub_config.py"],
+}
 
 
 @dataclass
@@ -121,7 +126,9 @@ def _program_secrets(run: ProgramRun) -> list[Manifest]:
     secrets = []
     for reg in run.of_type("kubernetes:core/v1:Secret"):
         inputs = unwrap(reg.inputs)
-        secrets.append({"kind": "Secret", **{k: v for k, v in inputs.items() if k in ("metadata", "data", "stringData")}})
+        secrets.append(
+            {"kind": "Secret", **{k: v for k, v in inputs.items() if k in ("metadata", "data", "stringData")}}
+        )
     return secrets
 
 
@@ -143,7 +150,10 @@ def _prepare(name: str) -> Deployment:
     variant = VARIANTS[name]
     run = variant.run()
     assert run.error is None, f"variant {name}: the program failed: {run.error!r}"
-    releases = {r: render_release(run.chart(r)) for r in (("jupyterhub", "binderhub") if SERVICE[1] in variant.charts else ("binderhub",))}
+    releases = {
+        r: render_release(run.chart(r))
+        for r in (("jupyterhub", "binderhub") if SERVICE[1] in variant.charts else ("binderhub",))
+    }
     objects = [o for rendered in releases.values() for o in rendered.objects] + _program_secrets(run)
     return Deployment(variant, run, objects, releases)
 
@@ -158,6 +168,9 @@ def deployments() -> dict[str, Deployment]:
     for name, deployment in prepared.items():
         workload, container = _binderhub_workload(deployment)
         job = materialize(container_view(workload, container, deployment.objects), scratch / name / "binderhub")
+        if not job["command"] and not job["args"]:
+            image = next(c for c in workload["spec"]["template"]["spec"]["containers"] if c["name"] == container)
+            job["args"] = IMAGE_DEFAULT_ARGS[image["image"].rsplit(":", 1)[0]]
         job.update(
             home="/root",
             repo=REPO,

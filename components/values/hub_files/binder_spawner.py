@@ -1,11 +1,11 @@
 # Hub config snippet (z2jh hub.extraConfig) for the `service` shape with BinderHub's UI:
 # servers that BinderHub launches run the image it built; anonymous visitors reach theirs
-# with the token BinderHub handed them. `c` is the hub's config object.
+# with the token BinderHub handed them. z2jh's jupyterhub_config.py runs this with exec() in its
+# own namespace: `c` is the hub's config there, and `get_config` is z2jh's (key, default) helper,
+# not traitlets' (calling it without a key stops the hub at start).
 from kubespawner import KubeSpawner
 from tornado import web
 from traitlets import Bool, Unicode
-
-c = get_config()  # type: ignore[name-defined]  # noqa: F821 (provided by JupyterHub's config loader)
 
 # What BinderHub passes in user_options, exposed to the server as environment variables.
 _BINDER_ENV = {
@@ -57,4 +57,4 @@ class BinderSpawner(KubeSpawner):
         return env
 
 
-c.JupyterHub.spawner_class = BinderSpawner
+c.JupyterHub.spawner_class = BinderSpawner  # noqa: F821 (`c` is the hub's config, see above)

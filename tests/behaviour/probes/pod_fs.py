@@ -108,7 +108,7 @@ class CapturedLogs(logging.Handler):
         warnings.simplefilter("always")
 
 
-class NoNetwork(OSError):
+class NoNetworkError(OSError):
     pass
 
 
@@ -120,7 +120,7 @@ def forbid_network() -> None:
     def connect(sock: socket.socket, address: Any) -> Any:
         if sock.family == socket.AF_UNIX:
             return real_connect(sock, address)
-        raise NoNetwork(f"probe: network access to {address!r} refused")
+        raise NoNetworkError(f"probe: network access to {address!r} refused")
 
     socket.socket.connect = connect  # type: ignore[method-assign]
     socket.socket.connect_ex = connect  # type: ignore[method-assign, assignment]

@@ -17,6 +17,7 @@ Writes one JSON result per job: errors, warnings, image name, build pod, the hub
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import queue
@@ -27,7 +28,7 @@ from types import SimpleNamespace
 from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pod_fs import CapturedLogs, enter_container, real_stdout  # noqa: E402
+from pod_fs import CapturedLogs, enter_container, real_stdout
 
 OUT = real_stdout()
 
@@ -36,7 +37,7 @@ from binderhub import app as binderhub_app  # noqa: E402
 from binderhub import builder, launcher, registry  # noqa: E402
 
 
-class _PodCreated(Exception):
+class _PodCreatedError(Exception):
     """Raised by the recorder: the build executor stops where the pod would go to the API."""
 
 
@@ -85,7 +86,7 @@ def run_job(job: dict[str, Any], logs: CapturedLogs) -> dict[str, Any]:
         def record(self: Any, namespace: str, body: Any, **_: Any) -> None:
             result["build_namespace"] = namespace
             result["build_pod"] = kubernetes.client.ApiClient().sanitize_for_serialization(body)
-            raise _PodCreated
+            raise _PodCreatedError
 
         def no_pods(self: Any, namespace: str, **_: Any) -> Any:
             # Sticky builds list the running builders (raw response, `_preload_content=False`).
@@ -93,10 +94,8 @@ def run_job(job: dict[str, Any], logs: CapturedLogs) -> dict[str, Any]:
 
         kubernetes.client.CoreV1Api.create_namespaced_pod = record  # type: ignore[method-assign]
         kubernetes.client.CoreV1Api.list_namespaced_pod = no_pods  # type: ignore[method-assign]
-        try:
+        with contextlib.suppress(_PodCreatedError):
             build.submit()
-        except _PodCreated:
-            pass
 
         async def hub_api(self: Any, url: str, *args: Any, **kwargs: Any) -> Any:
             body = kwargs.get("body")

@@ -23,7 +23,7 @@ import traceback
 from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pod_fs import CapturedLogs, enter_container, real_stdout  # noqa: E402
+from pod_fs import CapturedLogs, enter_container, real_stdout
 
 OUT = real_stdout()
 
