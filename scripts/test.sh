@@ -3,8 +3,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/venv.sh dev
-# A further environment (its own venv, from a hashed requirements file) is one more line here,
-# given the same pinned uv: "$(bash scripts/uv.sh)".
+# The deployed software's own environments (hub images, BinderHub) for the behaviour tests.
+bash scripts/behaviour_envs.sh "$(bash scripts/uv.sh)"
 echo "== ruff"; .venv/bin/ruff check . && .venv/bin/ruff format --check .
 echo "== pyright"; .venv/bin/pyright
-echo "== pytest"; .venv/bin/python -m pytest -n 2 -q --durations=5 "$@"
+echo "== pytest"; # loadgroup: the behaviour tests share one worker, which starts each deployment's software once.
+.venv/bin/python -m pytest -n 2 --dist loadgroup -q --durations=5 "$@"

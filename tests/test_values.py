@@ -6,11 +6,19 @@ from components.registry.external import custom, docker_hub
 from components.values.binderhub import classic_values
 from components.values.hosts import HostnameAddressError, compute_hosts
 from components.values.ingress import controller_values, hub_ingress_annotations
+
+WEBSOCKETS = "nginx.org/websocket-services"
 from components.values.settings import HubSecrets, HubSettings, IngressSettings, RepoProviderTokens
 from config import CullConfig
 from schemas import validate_values
 
-SECRETS = HubSecrets(proxy_token="p" * 64, cookie_secret="c" * 64, crypt_key="k" * 64, binder_api_token="t" * 64)
+SECRETS = HubSecrets(
+    proxy_token="p" * 64,
+    cookie_secret="c" * 64,
+    crypt_key="k" * 64,
+    binder_api_token="t" * 64,
+    build_token_secret="b" * 64,
+)
 
 
 def settings(**changes: object) -> HubSettings:
@@ -90,7 +98,9 @@ def test_pushes_and_lookups_use_the_same_registry() -> None:
     values = classic_values(settings())
     assert values["registry"]["url"] == values["config"]["DockerRegistry"]["auth_config_url"]
     # BinderHub matches the Docker Hub key only without a trailing slash; with it every launch rebuilds.
-    assert values["registry"]["url"] == "https://index.docker.io/v1"
+    assert (
+        values["registry"]["url"] == "https://index.docker.io/v1/"
+    )  # the key the kubelet and docker CLI match to docker.io
     assert values["config"]["DockerRegistry"]["url"] == "https://registry-1.docker.io"
     assert values["config"]["BinderHub"]["image_prefix"] == "docker.io/alice/binder-"
 
@@ -150,7 +160,13 @@ def test_controller_values() -> None:
     assert validate_values("oci://ghcr.io/nginx/charts/nginx-ingress", values) == []
 
 
-def test_hub_ingress_annotations_enable_websockets_for_the_proxy() -> None:
-    annotations = hub_ingress_annotations(["proxy-public"])
-    assert annotations["nginx.org/websocket-services"] == "proxy-public"
-    assert annotations["acme.cert-manager.io/http01-edit-in-place"] == "true"
+def test_only_the_hub_ingress_names_the_proxy_as_websocket_backend() -> None:
+    ingress = IngressSettings("nginx", hub_ingress_annotations(), tls=False, websocket_annotation=WEBSOCKETS)
+    values = classic_values(settings(ingress=ingress))
+    hub_annotations = values["jupyterhub"]["ingress"]["annotations"]
+    assert hub_annotations[WEBSOCKETS] == "proxy-public"  # the hub Ingress's own backend
+    # BinderHub's Ingress routes to Service `binder`: naming proxy-public there gets it rejected.
+    assert WEBSOCKETS not in values["ingress"]["annotations"]
+    for annotations in (hub_annotations, values["ingress"]["annotations"]):
+        assert annotations["nginx.org/proxy-buffering"] == "false"  # event streams arrive live
+        assert annotations["acme.cert-manager.io/http01-edit-in-place"] == "true"
