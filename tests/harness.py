@@ -3,7 +3,8 @@
 `RecordingMonitor` sees every registration's type, name, parent, dependencies, provider(s),
 inputs and `additionalSecretOutputs`; it applies those secret outputs (the stock mock monitor
 does not) and fails on duplicate URNs (the engine would). `Mocks` answer with realistic
-provider outputs; cloud modules add theirs through `resource_mock` / `call_mock`.
+provider outputs; cloud modules (`cloud_mocks/`) add theirs through `resource_mock` /
+`call_mock` when `load_cloud_mocks()` imports them (tests/conftest.py does, once per session).
 """
 
 from __future__ import annotations
@@ -384,18 +385,19 @@ def _config_string(value: Any) -> str:
     return str(value)
 
 
-KUBECONFIG = """apiVersion: v1
+AMBIENT_KUBE_TOKEN = "ambient-kube-token-0123456789"
+KUBECONFIG = f"""apiVersion: v1
 kind: Config
 clusters:
 - name: lab
-  cluster: {server: "https://203.0.113.1:6443", certificate-authority-data: "TEST-CA"}
+  cluster: {{server: "https://203.0.113.1:6443", certificate-authority-data: "TEST-CA"}}
 contexts:
 - name: lab
-  context: {cluster: lab, user: admin}
+  context: {{cluster: lab, user: admin}}
 current-context: lab
 users:
 - name: admin
-  user: {token: "ambient-kube-token-0123456789"}
+  user: {{token: "{AMBIENT_KUBE_TOKEN}"}}
 """
 
 
@@ -409,6 +411,8 @@ class Program:
     options: RunOptions = field(default_factory=RunOptions)
 
     def run(self) -> ProgramRun:
+        if not _CLOUD_MOCKS_LOADED:
+            raise RuntimeError("cloud mocks not registered: call harness.load_cloud_mocks() first (conftest.py does)")
         mocks = Mocks(self.options)
         monitor = RecordingMonitor(mocks)
         # A fresh runtime per evaluation: a failed run must not leak tasks into the next one.
@@ -477,7 +481,15 @@ class _ambient_kubeconfig:  # noqa: N801
         self.dir.cleanup()
 
 
-def _load_cloud_mocks() -> None:
+_CLOUD_MOCKS_LOADED: list[str] = []
+
+
+def load_cloud_mocks() -> None:
+    """Register every cloud's mocks (each `cloud_mocks` module registers its own on import).
+
+    Idempotent. Without them a cloud resource would silently echo its inputs as outputs, so
+    `Program.run` refuses to start before this ran.
+    """
     import importlib
     import pkgutil
 
@@ -485,6 +497,16 @@ def _load_cloud_mocks() -> None:
 
     for module in pkgutil.iter_modules(cloud_mocks.__path__):
         importlib.import_module(f"cloud_mocks.{module.name}")
+        if module.name not in _CLOUD_MOCKS_LOADED:
+            _CLOUD_MOCKS_LOADED.append(module.name)
 
 
-_load_cloud_mocks()
+def start_unit_runtime(stack: str = "unit") -> None:
+    """A Pulumi runtime on the stock mock monitor, to build one component outside the program.
+
+    Unlike `Program.run`, the stock monitor ignores `additionalSecretOutputs`: a unit test can
+    check that a component keeps a value secret even when its provider does not say so.
+    """
+    load_cloud_mocks()
+    ROOT.set(None)
+    pulumi.runtime.set_mocks(Mocks(RunOptions()), project=PROJECT, stack=stack, preview=False)

@@ -13,7 +13,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from harness import ProgramRun, Registration, run_stack
+from harness import ProgramRun, Registration, load_cloud_mocks, run_stack
 
 # Placeholder secrets: only their presence matters to the graph.
 SECRETS = {"registryPassword": "x", "oauthClientSecret": "x"}
@@ -59,6 +59,7 @@ def mermaid(run: ProgramRun) -> str:
 
 if __name__ == "__main__":
     stack = sys.argv[1] if len(sys.argv) > 1 else "prod"
+    load_cloud_mocks()
     run = run_stack(stack, SECRETS)
     if run.error is not None:
         raise SystemExit(f"Pulumi.{stack}.yaml failed under the mocks: {run.error!r}")

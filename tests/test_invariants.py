@@ -1,0 +1,325 @@
+"""What every stack must keep, checked on every committed stack file and every variant.
+
+One home for the shared invariants: the program deploys, installs the charts its config asks
+for with values the charts' schemas accept, exports the same outputs, keeps every credential
+secret, creates every Kubernetes object through the cluster's provider, and can be destroyed
+in an order that leaks nothing. The variants are `variants.VARIANTS`; behaviour particular to
+a target or a configuration lives in the other test modules.
+
+`pulumi destroy` deletes a resource before everything it was created after, so "A is deleted
+before B" is "A depends on B" in the recorded graph (dependencies, inputs, providers,
+components).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from cloud_mocks.azure import AKS_KUBE_TOKEN
+from harness import ProgramRun, Registration, find_plain, is_secret, stack_file_config, stack_files, unwrap
+from schemas import SCHEMA_FOLDERS, assert_all_values_valid, helm_releases
+from variants import KUBE_TOKENS, SECRET_VALUES, STACKS, VARIANTS, Variant, deploy
+from versions import CHARTS
+
+K8S_PROVIDER = "pulumi:providers:kubernetes"
+# Charts by the name `helm` would install them from (a release's `chart` input) -> versions.py name.
+CHART_NAMES = {ref.chart: name for name, ref in CHARTS.items()}
+SCHEMA_CHARTS = {CHART_NAMES[chart] for chart in SCHEMA_FOLDERS}
+# Every stack exports these; `oauth_callback_url` too when users log in (the OAuth app needs it).
+OUTPUTS = {"binder_url", "hub_url", "image_prefix", "registry_url", "ingress_address", "cluster_name", "kubeconfig"}
+# The cluster resource of each managed target, and what its ingress address lives in.
+CLUSTER = {
+    "azure": "azure-native:containerservice:ManagedCluster",
+    "aws": "eks:index:Cluster",
+    "gcp": "gcp:container/cluster:Cluster",
+}
+NETWORK = {
+    "azure": ["azure-native:network:PublicIPAddress"],
+    "aws": ["aws:ec2/eip:Eip", "aws:ec2/vpc:Vpc"],
+    "gcp": ["gcp:compute/address:Address"],
+}
+HUB_CHARTS = ("binderhub", "binderhub-service", "jupyterhub")
+
+
+def _verbatim(value: str) -> list[str]:
+    return [value]
+
+
+def _key_file_material(encoded: str) -> list[str]:
+    """A GCP service account key (base64 of the JSON key file): the file, its key and key id."""
+    key = json.loads(base64.b64decode(encoded))
+    return [encoded, key["private_key"], key["private_key_id"]]
+
+
+# Outputs that carry a credential the program generates, per resource type, and the forms in
+# which that credential could show up in a document.
+CREDENTIAL_OUTPUTS: dict[str, list[tuple[str, Callable[[str], list[str]]]]] = {
+    "random:index/randomBytes:RandomBytes": [("hex", _verbatim), ("base64", _verbatim)],
+    "random:index/randomPassword:RandomPassword": [("result", _verbatim)],
+    "azuread:index/applicationPassword:ApplicationPassword": [("value", _verbatim)],
+    "gcp:serviceaccount/key:Key": [("privateKey", _key_file_material)],
+}
+
+
+def chart_name(release: Registration) -> str:
+    """The versions.py name of the chart a release installs (the chart reference if unknown)."""
+    chart = str(release.inputs["chart"])
+    return CHART_NAMES.get(chart, chart)
+
+
+def _param(variant: Variant) -> Any:
+    # One xdist worker per cloud SDK (imported once), and each run evaluated once per worker.
+    return pytest.param(variant, id=variant.name, marks=pytest.mark.xdist_group(variant.group))
+
+
+EVERY_VARIANT = [_param(v) for v in VARIANTS.values()]
+
+
+def managed(variant: Variant) -> bool:
+    return variant.cloud in CLUSTER
+
+
+# ------------------------------------------------------------------ the committed stack files
+
+
+@pytest.mark.parametrize("stack", stack_files())
+def test_committed_stack_file_holds_no_secret(stack: str) -> None:
+    config = stack_file_config(stack)  # refuses a `secure:` value
+    text = repr(config)
+    for value in SECRET_VALUES.values():
+        assert value not in text
+
+
+@pytest.mark.parametrize("variant", [_param(v) for v in STACKS])
+def test_committed_stack_previews_without_resolved_outputs(variant: Variant) -> None:
+    run = variant.run(preview=True)
+    assert run.error is None, f"Pulumi.{variant.stack}.yaml under preview: {run.error!r}"
+
+
+# ------------------------------------------------------------------ deploys, charts, values, outputs
+
+
+@pytest.mark.parametrize("variant", EVERY_VARIANT)
+def test_deploys_in_one_run(variant: Variant) -> None:
+    run = variant.run()
+    assert run.error is None, f"{variant.name}: {run.error!r}"
+    assert run.registrations
+
+
+@pytest.mark.parametrize("variant", EVERY_VARIANT)
+def test_installs_exactly_the_charts_its_config_asks_for(variant: Variant) -> None:
+    run = deploy(variant.name)
+    installed = sorted(chart_name(r) for r in helm_releases(run))
+    assert installed == sorted(variant.charts), "each chart once, and no other"
+
+
+@pytest.mark.parametrize("variant", EVERY_VARIANT)
+def test_values_are_valid_against_the_chart_schemas(variant: Variant) -> None:
+    run = deploy(variant.name)
+    # Fails naming the key on the first invalid document; counts the documents it checked.
+    assert assert_all_values_valid(run) == len(variant.charts & SCHEMA_CHARTS)
+
+
+@pytest.mark.parametrize("variant", EVERY_VARIANT)
+def test_exports_the_outputs_a_user_reads(variant: Variant) -> None:
+    run = deploy(variant.name)
+    expected = OUTPUTS | ({"oauth_callback_url"} if variant.auth_type != "none" else set())
+    assert set(run.outputs) == expected
+    # Only the kubeconfig is secret: URLs and the image prefix are printed for the user.
+    assert {name for name, output in run.outputs.items() if output.secret} == {"kubeconfig"}
+    for url in ("binder_url", "hub_url"):
+        assert run.outputs[url].value.startswith(("http://", "https://")), run.outputs[url].value
+        assert run.outputs[url].value.endswith("/")
+
+
+def received(run: ProgramRun) -> dict[str, Any]:
+    """What each resource is sent, by URN: inputs as serialized (a reference to another resource
+    is its URN there; deserialized, it would be a fresh Python object each run)."""
+    return {r.urn: r.inputs if r.read else r.raw_inputs for r in run.registrations}
+
+
+@pytest.mark.parametrize("variant", EVERY_VARIANT)
+def test_two_runs_produce_identical_inputs(variant: Variant) -> None:
+    run = deploy(variant.name)
+    again = variant.program().run()  # a fresh evaluation, not the cached one
+    assert again.error is None, repr(again.error)
+    # registration order is asynchronous; what each resource receives must not change
+    assert received(run) == received(again)
+
+
+# ------------------------------------------------------------------ the cluster's provider, components
+
+
+@pytest.mark.parametrize("variant", EVERY_VARIANT)
+def test_every_kubernetes_object_is_created_on_the_cluster_provider(variant: Variant) -> None:
+    run = deploy(variant.name)
+    (provider,) = run.of_type(K8S_PROVIDER)
+    k8s = [r for r in run.registrations if r.type.startswith("kubernetes:")]
+    assert k8s
+    for reg in k8s:
+        refs = [reg.provider, *reg.providers.values()]
+        assert any(ref.startswith(provider.urn + "::") for ref in refs), f"{reg.type} {reg.name} uses {refs}"
+
+
+@pytest.mark.parametrize("variant", EVERY_VARIANT)
+def test_components_parent_their_releases(variant: Variant) -> None:
+    run = deploy(variant.name)
+    for reg in helm_releases(run):
+        assert reg.parent, f"{reg.name} has no parent component"
+        assert run.by_urn(reg.parent).type.startswith("binderhub:")
+
+
+@pytest.mark.parametrize("variant", EVERY_VARIANT)
+def test_protects_resources_only_when_asked(variant: Variant) -> None:
+    run = deploy(variant.name)
+    protected = [r.name for r in run.registrations if r.protect]
+    if variant.config.get("protect"):
+        assert protected, "binderhub:protect is set but nothing is protected"
+    else:
+        assert not protected, "without binderhub:protect, `pulumi destroy` must be able to remove everything"
+
+
+# ------------------------------------------------------------------ credentials
+
+
+def generated_credentials(run: ProgramRun) -> list[str]:
+    """Every credential the run's resources generate, in each form it could be copied in."""
+    found: list[str] = []
+    for reg in run.registrations:
+        for output, forms in CREDENTIAL_OUTPUTS.get(reg.type, []):
+            found += forms(unwrap(reg.outputs[output]))
+    return found
+
+
+@pytest.mark.parametrize("variant", EVERY_VARIANT)
+def test_generated_credentials_are_secret_outputs(variant: Variant) -> None:
+    run = deploy(variant.name)
+    generators = [r for r in run.registrations if r.type in CREDENTIAL_OUTPUTS]
+    assert generators, "no generated credential at all (the hub's tokens are)"
+    for reg in generators:
+        for output, _ in CREDENTIAL_OUTPUTS[reg.type]:
+            assert output in reg.additional_secret_outputs, f"{reg.type} {reg.name}: {output} not declared secret"
+            assert is_secret(reg.outputs[output]), f"{reg.type} {reg.name}: {output} not secret"
+
+
+@pytest.mark.parametrize("variant", EVERY_VARIANT)
+def test_no_credential_appears_in_plain_text(variant: Variant) -> None:
+    run = deploy(variant.name)
+    given = [value for name, value in variant.secret_values.items() if name != "kubeconfig"]
+    kube_tokens = [*KUBE_TOKENS, AKS_KUBE_TOKEN]
+    needles = given + generated_credentials(run) + kube_tokens
+    for reg in run.registrations:
+        for needle in needles:
+            # As sent (markers where the program put them), as the engine reads them, as returned.
+            for where, document in (("inputs", reg.raw_inputs), ("inputs", reg.inputs), ("outputs", reg.outputs)):
+                leaks = find_plain(document, needle)
+                assert not leaks, f"{reg.type} {reg.name} holds a credential in plain {where} at {leaks}"
+    for name, output in run.outputs.items():
+        text = json.dumps(output.value)
+        for needle in needles:
+            if needle in kube_tokens:  # the kubeconfig output carries the cluster's own credential
+                assert output.secret or needle not in text, f"stack output {name} shows a cluster credential"
+            else:
+                assert needle not in text, f"stack output {name} holds a credential"
+
+
+# ------------------------------------------------------------------ destroy order
+
+
+def hub_namespace(run: ProgramRun) -> Registration:
+    return run.one("kubernetes:core/v1:Namespace", "hub-namespace")
+
+
+def hub_releases(run: ProgramRun) -> list[Registration]:
+    namespace = "binderhub"
+    return [
+        r
+        for r in helm_releases(run)
+        if r.inputs.get("chart") in HUB_CHARTS and r.inputs.get("namespace", namespace) == namespace
+    ]
+
+
+def deleted_before(run: ProgramRun, first: Registration, then: Registration) -> bool:
+    return run.depends_on(first, then)
+
+
+@pytest.mark.parametrize("variant", EVERY_VARIANT)
+def test_releases_go_before_their_namespace_and_namespaces_before_the_cluster(variant: Variant) -> None:
+    run = deploy(variant.name)
+    namespace = hub_namespace(run)
+    releases = hub_releases(run)
+    assert releases, "no hub release found"
+    for release in releases:
+        assert deleted_before(run, release, namespace), f"{release.name} outlives its namespace"
+    provider = next(r for r in run.registrations if r.type == K8S_PROVIDER and r.urn == namespace.provider_urn)
+    assert deleted_before(run, namespace, provider)
+    if managed(variant):
+        cluster = run.one(CLUSTER[variant.cloud])
+        for reg in run.registrations:
+            if reg.type.startswith("kubernetes:") and reg.custom and not reg.read:
+                assert deleted_before(run, reg, cluster), f"{reg.type} {reg.name} outlives the cluster"
+
+
+@pytest.mark.parametrize("variant", [_param(v) for v in VARIANTS.values() if "nginx-ingress" in v.charts])
+def test_the_load_balancer_goes_before_its_address_and_network(variant: Variant) -> None:
+    run = deploy(variant.name)
+    controller = run.chart("nginx-ingress")
+    # Helm waits on uninstall (no skipAwait): the Service, hence the cloud load balancer, is gone
+    # before the release counts as deleted.
+    assert not controller.inputs.get("skipAwait")
+    for token in NETWORK.get(variant.cloud, []):
+        for network in run.of_type(token):
+            if network.name.startswith("ingress") or token.endswith("Vpc"):
+                assert deleted_before(run, controller, network), f"the LB outlives {network.name}"
+
+
+@pytest.mark.parametrize("variant", EVERY_VARIANT)
+def test_user_servers_and_their_disks_are_drained_before_the_namespace(variant: Variant) -> None:
+    run = deploy(variant.name)
+    assert hub_namespace(run).hooks == {"before_delete": ["hub-drain-user-storage"]}
+
+
+@pytest.mark.parametrize("variant", EVERY_VARIANT)
+def test_nothing_cluster_wide_is_left_behind_by_the_charts(variant: Variant) -> None:
+    run = deploy(variant.name)
+    # Helm never deletes CRDs it installed from a chart's crds/: install none.
+    if "nginx-ingress" in variant.charts:
+        controller = run.chart("nginx-ingress")
+        assert controller.inputs["skipCrds"] is True
+        assert unwrap(controller.inputs["values"])["controller"]["enableCustomResources"] is False
+    for release in run.of_type("kubernetes:helm.sh/v3:Release"):
+        if release.inputs["chart"] == "cert-manager":
+            assert unwrap(release.inputs["values"])["crds"] == {"enabled": True, "keep": False}
+    assert not [r.name for r in run.registrations if r.type.startswith("kubernetes:apiextensions.k8s.io")]
+
+
+@pytest.mark.parametrize("variant", EVERY_VARIANT)
+def test_managed_clusters_already_gone_do_not_block_destroy(variant: Variant) -> None:
+    run = deploy(variant.name)
+    (provider,) = run.of_type(K8S_PROVIDER)
+    # Provider inputs travel as strings.
+    unreachable = provider.inputs.get("deleteUnreachable") in ("true", True)
+    # An existing cluster that does not answer must fail the destroy, not be forgotten.
+    assert unreachable == managed(variant), f"{provider.name} deleteUnreachable={unreachable}"
+
+
+@pytest.mark.parametrize("variant", [_param(v) for v in VARIANTS.values() if "localpv-provisioner" in v.charts])
+def test_local_volumes_go_while_their_provisioner_still_runs(variant: Variant) -> None:
+    run = deploy(variant.name)
+    assert deleted_before(run, hub_namespace(run), run.chart("openebs-localpv"))
+
+
+@pytest.mark.parametrize(
+    "variant", [_param(v) for v in VARIANTS.values() if "binderhub-container-registry-helper" in v.charts]
+)
+def test_ecr_repositories_created_at_run_time_go_after_the_hub_and_helper(variant: Variant) -> None:
+    run = deploy(variant.name)
+    role = run.one("aws:iam/role:Role", "registry-helper")
+    assert role.hooks == {"after_delete": ["registry-delete-repositories"]}
+    for release in [*hub_releases(run), run.chart("binderhub-container-registry-helper")]:
+        assert deleted_before(run, release, role), f"{release.name} could still create repositories"
