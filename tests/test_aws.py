@@ -1,35 +1,27 @@
-"""Target `aws`: the whole program under mocks, for Pulumi.aws.yaml and its variants."""
+"""Target `aws`: the whole program under mocks, for Pulumi.aws.yaml and its variants (variants.py).
+
+What every stack keeps (schemas, outputs, secrets, the cluster's provider) is in test_invariants.py.
+"""
 
 from __future__ import annotations
 
 import json
-from functools import cache
 from typing import Any
 
 import pytest
 
 from cloud_mocks.aws import ACCOUNT_ID
-from harness import ProgramRun, Registration, find_plain, is_secret, run_stack, unwrap
-from schemas import assert_all_values_valid
+from harness import ProgramRun, Registration, is_secret, run_stack, unwrap
+from variants import AWS_DOCKERHUB, SECRET_VALUES, deploy
 
+# Every test here on one xdist worker: only that one imports the AWS SDK.
+pytestmark = pytest.mark.xdist_group("aws")
 HELPER_SA = "system:serviceaccount:binderhub-registry:binderhub-container-registry-helper"
 PREFIX_ARN = f"arn:aws:ecr:us-east-1:{ACCOUNT_ID}:repository/binder/*"
-DOCKERHUB = {"type": "dockerhub", "username": "someone", "prefix": "binder-aws"}
-DOCKERHUB_SECRET = {"registryPassword": "dckr_pat_0123456789abcdef"}
 
 
-@cache
 def default_run() -> ProgramRun:
-    run = run_stack("aws")
-    assert run.error is None, run.error
-    return run
-
-
-def ok(**overrides: Any) -> ProgramRun:
-    secrets = overrides.pop("secrets", None)
-    run = run_stack("aws", secrets, **overrides)
-    assert run.error is None, run.error
-    return run
+    return deploy("aws")
 
 
 def policy(reg: Registration, key: str) -> dict[str, Any]:
@@ -64,24 +56,17 @@ def test_stack_file_deploys_in_one_run() -> None:
     assert run.outputs["ingress_address"].value == eip
     assert run.outputs["image_prefix"].value == f"{ACCOUNT_ID}.dkr.ecr.us-east-1.amazonaws.com/binder/binder-"
     assert run.outputs["cluster_name"].value == "binderhub-aws"
-    assert run.outputs["kubeconfig"].secret
     hub = unwrap(binderhub_values(run))
     assert hub["config"]["BinderHub"]["hub_url"] == f"http://hub.{eip}.nip.io/"
 
 
-def test_values_validate_against_chart_schemas() -> None:
-    assert assert_all_values_valid(default_run()) >= 2  # binderhub, nginx-ingress
-
-
-def test_every_kubernetes_resource_uses_the_eks_provider() -> None:
+def test_the_eks_provider_waits_for_the_nodes() -> None:
+    # (every Kubernetes object is on it: test_invariants.py)
     run = default_run()
     provider = run.one("pulumi:providers:kubernetes")
     assert provider.name == "cluster-k8s"
     assert is_secret(provider.inputs["kubeconfig"])
-    k8s = [r for r in run.registrations if r.type.startswith("kubernetes:")]
-    assert len(k8s) >= 8
-    stray = [r.name for r in k8s if not r.uses_provider(provider.urn)]
-    assert not stray, f"not on the EKS provider: {stray}"
+    assert len([r for r in run.registrations if r.type.startswith("kubernetes:")]) >= 8
     # The provider waits for both node groups and the volume driver.
     for name in ("cluster-core", "cluster-user"):
         assert run.depends_on(provider, run.one("eks:index:ManagedNodeGroup", name))
@@ -140,7 +125,7 @@ def test_node_groups_sizes_and_labels() -> None:
 
 
 def test_graviton_instances_get_the_arm_ami() -> None:
-    run = ok(cluster={"nodeSize": "t4g.large", "userNodeSize": "m7g.2xlarge"})
+    run = deploy("aws-graviton")
     for name in ("cluster-core", "cluster-user"):
         assert run.one("eks:index:ManagedNodeGroup", name).inputs["amiType"] == "AL2023_ARM_64_STANDARD"
 
@@ -232,7 +217,7 @@ def test_ecr_policy_is_limited_to_the_prefix() -> None:
 
 
 def test_images_expire_after_the_configured_days() -> None:
-    run = ok(registry={"type": "ecr", "prefix": "binder", "expireAfterDays": 7})
+    run = deploy("aws-expire-7-days")
     job = run.one("kubernetes:batch/v1:CronJob")
     container = job.inputs["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
     env = {e["name"]: e["value"] for e in container["env"]}
@@ -258,58 +243,42 @@ def test_binderhub_uses_the_helper_service_the_chart_creates() -> None:
     assert run.depends_on(run.chart("binderhub"), release)
 
 
-def test_helper_token_is_secret_everywhere() -> None:
+def test_helper_and_hub_share_one_secret_token() -> None:
+    # (never in plain text anywhere: test_invariants.py checks every generated credential)
     run = default_run()
-    token_reg = run.one("random:index/randomPassword:RandomPassword", "registry-helper-token")
-    token = token_reg.outputs["result"]
-    assert is_secret(token)
-    token_value = unwrap(token)
+    token = run.one("random:index/randomPassword:RandomPassword", "registry-helper-token").outputs["result"]
     assert secret_at(helper(run).inputs["values"], "auth_token")
     assert secret_at(binderhub_values(run), "config", "ExternalRegistryHelper", "auth_token")
-    assert unwrap(binderhub_values(run))["config"]["ExternalRegistryHelper"]["auth_token"] == token_value
-    for reg in run.registrations:
-        assert not find_plain(reg.inputs, token_value), f"helper token in plain text in {reg.name}"
-
-
-def test_hub_secrets_are_never_plain() -> None:
-    run = default_run()
-    for reg in run.of_type("random:index/randomBytes:RandomBytes"):
-        value = unwrap(reg.outputs["hex"])
-        for other in run.registrations:
-            assert not find_plain(other.inputs, value), f"{reg.name} in plain text in {other.name}"
+    assert unwrap(binderhub_values(run))["config"]["ExternalRegistryHelper"]["auth_token"] == unwrap(token)
 
 
 # ----------------------------------------------------------------------------- variants
 
 
 def test_docker_hub_variant() -> None:
-    run = ok(registry=DOCKERHUB, secrets=DOCKERHUB_SECRET)
+    run = deploy("aws-dockerhub")
     assert not run.of_type("binderhub:registry:EcrRegistry")
     assert not [r for r in run.registrations if r.inputs.get("name") == "binderhub-container-registry-helper"]
     assert run.outputs["image_prefix"].value == "docker.io/someone/binder-aws-"
     assert secret_at(binderhub_values(run), "registry", "password")
-    assert unwrap(binderhub_values(run))["registry"]["password"] == DOCKERHUB_SECRET["registryPassword"]
-    for reg in run.registrations:
-        assert not find_plain(reg.inputs, DOCKERHUB_SECRET["registryPassword"]), reg.name
-    assert assert_all_values_valid(run) >= 2
+    assert unwrap(binderhub_values(run))["registry"]["password"] == SECRET_VALUES["registryPassword"]
 
 
 def test_domain_variant_with_tls() -> None:
-    run = ok(domain="binder.example.org", tls={"enabled": True, "email": "ops@example.org"})
+    run = deploy("aws-tls")
     assert run.outputs["binder_url"].value == "https://binder.binder.example.org/"
     assert run.outputs["hub_url"].value == "https://hub.binder.example.org/"
     # The CNAME/A records point at the Elastic IP.
     eip = run.one("aws:ec2/eip:Eip", "ingress-ip-0").outputs["publicIp"]
     assert run.outputs["ingress_address"].value == eip
     assert run.chart("cert-manager") is not None
-    assert assert_all_values_valid(run) >= 3
 
 
 def test_protect_marks_cluster_and_registry() -> None:
-    run = ok(protect=True)
+    # (nothing is protected without binderhub:protect: test_invariants.py)
+    run = deploy("aws-protected")
     assert run.one("eks:index:Cluster").protect
     assert run.one("binderhub:registry:EcrRegistry").protect
-    assert not default_run().one("eks:index:Cluster").protect
 
 
 # ----------------------------------------------------------------------------- config errors
@@ -330,7 +299,7 @@ CONFIG_ERRORS = [
     ({"registry": {"type": "ecr", "expireAfterDays": 0}}, ["registry.expireAfterDays"]),
     ({"registry": {"type": "ecr", "prefix": "Binder"}}, ["registry.prefix", "'Binder'"]),
     ({"registry": {"type": "none"}}, ["registry.type 'none'", "single Docker Engine node", "'custom'"]),
-    ({"registry": DOCKERHUB}, ["binderhub:registryPassword"]),
+    ({"registry": AWS_DOCKERHUB}, ["binderhub:registryPassword"]),
 ]
 
 

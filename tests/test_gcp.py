@@ -1,4 +1,7 @@
-"""Target `gcp`: the whole program under mocks for Pulumi.gcp.yaml and its variants."""
+"""Target `gcp`: the whole program under mocks for Pulumi.gcp.yaml and its variants (variants.py).
+
+What every stack keeps (schemas, outputs, secrets, the cluster's provider) is in test_invariants.py.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +12,15 @@ from typing import Any
 import pulumi
 import pytest
 
-from cloud_mocks.gcp import GKE_CA, GKE_ENDPOINT, INGRESS_IP, KEY_PEM_MARKER
+from cloud_mocks.gcp import GKE_CA, GKE_ENDPOINT, INGRESS_IP
 from components.cluster.gke import NODE_PURPOSE_LABEL, NODE_ROLES
 from components.registry.artifact_registry import ArtifactRegistry, ArtifactRegistryArgs
 from config import ConfigError
-from harness import Program, ProgramRun, Registration, RunOptions, find_plain, is_secret, run_stack, unwrap
-from schemas import assert_all_values_valid
+from harness import Program, ProgramRun, Registration, is_secret, run_stack, start_unit_runtime, unwrap
+from variants import SECRET_VALUES, cluster_of, deploy
 
+# Every test here on one xdist worker: only that one imports the GCP SDK.
+pytestmark = pytest.mark.xdist_group("gcp")
 STACK = "gcp"
 PROJECT = "my-binderhub-project"
 CLUSTER = "gcp:container/cluster:Cluster"
@@ -31,58 +36,31 @@ K8S_PROVIDER = "pulumi:providers:kubernetes"
 GCP_PROVIDER = "pulumi:providers:gcp"
 HUB_RELEASE = "binderhub"
 CONTROLLER_RELEASE = "nginx-ingress"
-DOCKER_HUB_PASSWORD = "dckr_pat_docker-hub-token-0123456789"
 
 
 def gcp_cluster(**changes: Any) -> dict[str, Any]:
-    """The stack file's `binderhub:cluster` with some keys changed (None removes a key)."""
-    from harness import stack_file_config
-
-    cluster = dict(stack_file_config(STACK)["cluster"])
-    for key, value in changes.items():
-        if value is None:
-            cluster.pop(key, None)
-        else:
-            cluster[key] = value
-    return cluster
+    """Pulumi.gcp.yaml's `binderhub:cluster` with some keys changed (None removes a key)."""
+    return cluster_of(STACK, **changes)
 
 
-def ok(run: ProgramRun) -> ProgramRun:
-    assert run.error is None, f"the program failed: {run.error}"
-    return run
-
-
-@pytest.fixture(scope="module")
+@pytest.fixture
 def run() -> ProgramRun:
-    return ok(run_stack(STACK))
+    return deploy("gcp")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def regional() -> ProgramRun:
-    return ok(run_stack(STACK, cluster=gcp_cluster(zone=None, region="europe-west1")))
+    return deploy("gcp-regional")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def dockerhub() -> ProgramRun:
-    return ok(
-        run_stack(
-            STACK,
-            {"registryPassword": DOCKER_HUB_PASSWORD},
-            registry={"type": "dockerhub", "username": "binder-bot", "prefix": "binder"},
-        )
-    )
+    return deploy("gcp-dockerhub")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def with_domain() -> ProgramRun:
-    return ok(
-        run_stack(
-            STACK,
-            domain="binder.example.org",
-            tls={"enabled": True, "email": "ops@example.org", "server": "staging"},
-            protect=True,
-        )
-    )
+    return deploy("gcp-tls-protected")
 
 
 def pusher(run: ProgramRun) -> Registration:
@@ -102,9 +80,8 @@ def hub_values(run: ProgramRun) -> dict[str, Any]:
 
 
 def key_file(run: ProgramRun) -> str:
-    private_key = run.one(KEY).outputs["privateKey"]
-    assert is_secret(private_key), "the provider's privateKey output must stay secret"
-    return base64.b64decode(unwrap(private_key)).decode()
+    # (a secret output, and never in plain text anywhere: test_invariants.py)
+    return base64.b64decode(unwrap(run.one(KEY).outputs["privateKey"])).decode()
 
 
 # ----------------------------------------------------------------------------- the stack file
@@ -122,16 +99,6 @@ def test_stack_file_deploys_everything_in_one_run(run: ProgramRun) -> None:
     assert outputs["cluster_name"] == "binderhub-gcp"
     assert outputs["registry_url"] == "https://us-central1-docker.pkg.dev"
     assert outputs["image_prefix"] == f"us-central1-docker.pkg.dev/{PROJECT}/binderhub-gcp/binder-"
-
-
-def test_values_validate_against_chart_schemas(run: ProgramRun) -> None:
-    assert assert_all_values_valid(run) >= 2
-
-
-def test_preview_with_unknown_outputs_succeeds() -> None:
-    from harness import stack_file_config
-
-    ok(Program(stack_file_config(STACK), stack=STACK, options=RunOptions(preview=True)).run())
 
 
 # ----------------------------------------------------------------------------- GKE
@@ -169,14 +136,7 @@ def test_core_and_autoscaling_user_pools(run: ProgramRun) -> None:
 
 
 def test_node_sizes_and_counts_come_from_config() -> None:
-    run = ok(
-        run_stack(
-            STACK,
-            cluster=gcp_cluster(
-                nodeSize="n2-standard-2", nodeCount=2, userNodeSize="n2-highmem-8", userMinNodes=1, userMaxNodes=12
-            ),
-        )
-    )
+    run = deploy("gcp-bigger-nodes")
     core = run.one(NODE_POOL, "cluster-core").inputs
     user = run.one(NODE_POOL, "cluster-user").inputs
     assert (core["nodeConfig"]["machineType"], core["nodeCount"]) == ("n2-standard-2", 2)
@@ -192,11 +152,10 @@ def test_regional_cluster_when_no_zone(regional: ProgramRun) -> None:
     assert regional.one(ADDRESS).inputs["region"] == "europe-west1"
     assert regional.one(REPOSITORY).inputs["location"] == "europe-west1"
     assert regional.outputs["image_prefix"].value.startswith(f"europe-west1-docker.pkg.dev/{PROJECT}/")
-    assert assert_all_values_valid(regional) >= 2
 
 
 def test_regional_user_pool_starts_per_zone_and_bounds_the_total() -> None:
-    run = ok(run_stack(STACK, cluster=gcp_cluster(zone=None, userMinNodes=4, userMaxNodes=9)))
+    run = deploy("gcp-regional-user-pool")
     user = run.one(NODE_POOL, "cluster-user").inputs
     assert user["initialNodeCount"] == 2  # 4 over three zones, rounded up
     assert user["autoscaling"]["totalMinNodeCount"] == 4
@@ -204,21 +163,21 @@ def test_regional_user_pool_starts_per_zone_and_bounds_the_total() -> None:
 
 
 def test_zone_alone_sets_the_region() -> None:
-    run = ok(run_stack(STACK, cluster=gcp_cluster(zone="europe-west4-b", region=None)))
+    run = deploy("gcp-zone-only")
     assert run.one(CLUSTER).inputs["location"] == "europe-west4-b"
     assert run.one(ADDRESS).inputs["region"] == "europe-west4"
     assert run.one(REPOSITORY).inputs["location"] == "europe-west4"
 
 
 def test_release_channel_and_version_from_config() -> None:
-    run = ok(run_stack(STACK, cluster=gcp_cluster(releaseChannel="stable", kubernetesVersion="1.33.2-gke.1240000")))
+    run = deploy("gcp-stable-channel")
     cluster = run.one(CLUSTER).inputs
     assert cluster["releaseChannel"] == {"channel": "STABLE"}
     assert cluster["minMasterVersion"] == "1.33.2-gke.1240000"
 
 
 def test_cluster_name_from_config() -> None:
-    run = ok(run_stack(STACK, cluster=gcp_cluster(name="teaching-binder")))
+    run = deploy("gcp-named-cluster")
     assert run.one(CLUSTER).inputs["name"] == "teaching-binder"
     assert run.one(REPOSITORY).inputs["repositoryId"] == "teaching-binder"
     assert run.one(ADDRESS).inputs["name"] == "teaching-binder-ingress"
@@ -238,10 +197,8 @@ def test_node_service_account_has_least_privilege(run: ProgramRun) -> None:
     assert "imagePullSecret" not in hub_values(run)["jupyterhub"]
 
 
-def test_kubeconfig_uses_gke_auth_plugin_and_is_secret(run: ProgramRun) -> None:
-    output = run.outputs["kubeconfig"]
-    assert output.secret
-    kubeconfig = output.value
+def test_kubeconfig_uses_gke_auth_plugin(run: ProgramRun) -> None:
+    kubeconfig = run.outputs["kubeconfig"].value  # a secret output (test_invariants.py)
     assert f"server: https://{GKE_ENDPOINT}" in kubeconfig
     assert f"certificate-authority-data: {GKE_CA}" in kubeconfig
     assert "command: gke-gcloud-auth-plugin" in kubeconfig
@@ -257,14 +214,6 @@ def test_kubernetes_provider_waits_for_node_pools(run: ProgramRun) -> None:
     provider = run.one(K8S_PROVIDER)
     for pool in run.of_type(NODE_POOL):
         assert run.depends_on(provider, pool), f"the Kubernetes provider does not wait for {pool.name}"
-
-
-def test_every_kubernetes_resource_uses_the_gke_provider(run: ProgramRun) -> None:
-    provider = run.one(K8S_PROVIDER)
-    kube = [r for r in run.registrations if r.type.startswith("kubernetes:")]
-    assert kube
-    for reg in kube:
-        assert reg.uses_provider(provider.urn), f"{reg.type} {reg.name} does not use the GKE provider"
 
 
 def test_every_gcp_resource_uses_the_stack_project_provider(run: ProgramRun) -> None:
@@ -320,31 +269,13 @@ def test_registry_settings_reach_binderhub(run: ProgramRun) -> None:
     assert json.loads(password)["client_email"] == pusher(run).outputs["email"]
 
 
-def test_push_key_is_secret_end_to_end(run: ProgramRun) -> None:
-    key = json.loads(key_file(run))
-    encoded = unwrap(run.one(KEY).outputs["privateKey"])
-    needles = [KEY_PEM_MARKER, key["private_key_id"], encoded]
-    for reg in run.registrations:
-        for needle in needles:
-            assert not find_plain(reg.inputs, needle), f"key material in plain inputs of {reg.type} {reg.name}"
-            assert not find_plain(reg.outputs, needle), f"key material in plain outputs of {reg.type} {reg.name}"
-    for name, output in run.outputs.items():
-        text = json.dumps(output.value)
-        assert all(needle not in text for needle in needles), f"key material in stack output {name}"
-
-
 def test_registry_password_is_secret_even_if_the_provider_forgot() -> None:
     """The component marks the key secret itself (the whole hub values document is secret anyway,
     so a leak of this one value would not show in the release inputs)."""
-    from pulumi.runtime.settings import ROOT
     from pulumi.runtime.sync_await import _sync_await
 
-    from harness import PROJECT as PULUMI_PROJECT
-    from harness import Mocks
-
-    ROOT.set(None)
     # The stock mock monitor ignores additionalSecretOutputs: privateKey comes back plain.
-    pulumi.runtime.set_mocks(Mocks(RunOptions()), project=PULUMI_PROJECT, stack="unit", preview=False)
+    start_unit_runtime()
     registry = ArtifactRegistry(
         "unit", ArtifactRegistryArgs(project=PROJECT, region="us-east1", repository_id="unit-repo", prefix="b")
     )
@@ -412,12 +343,6 @@ def test_domain_with_tls_and_protect(with_domain: ProgramRun) -> None:
     assert with_domain.one(CLUSTER).protect
     assert with_domain.one(CLUSTER).inputs["deletionProtection"] is True
     assert with_domain.one(REPOSITORY).protect
-    assert assert_all_values_valid(with_domain) >= 3
-
-
-def test_protect_is_off_by_default(run: ProgramRun) -> None:
-    assert not run.one(CLUSTER).protect
-    assert not run.one(REPOSITORY).protect
 
 
 def test_docker_hub_instead_of_artifact_registry(dockerhub: ProgramRun) -> None:
@@ -427,14 +352,9 @@ def test_docker_hub_instead_of_artifact_registry(dockerhub: ProgramRun) -> None:
     assert dockerhub.outputs["image_prefix"].value == "docker.io/binder-bot/binder-"
     values = hub_values(dockerhub)
     assert values["registry"]["username"] == "binder-bot"
-    assert values["registry"]["password"] == DOCKER_HUB_PASSWORD
+    assert values["registry"]["password"] == SECRET_VALUES["registryPassword"]
     # GKE nodes cannot pull private Docker Hub images with their identity: a pull secret is made.
-    assert values["jupyterhub"]["imagePullSecret"]["password"] == DOCKER_HUB_PASSWORD
-    for reg in dockerhub.registrations:
-        assert not find_plain(reg.inputs, DOCKER_HUB_PASSWORD), f"Docker Hub token plain in {reg.type} {reg.name}"
-    assert assert_all_values_valid(dockerhub) >= 2
-    provider = dockerhub.one(K8S_PROVIDER)
-    assert all(r.uses_provider(provider.urn) for r in dockerhub.registrations if r.type.startswith("kubernetes:"))
+    assert values["jupyterhub"]["imagePullSecret"]["password"] == SECRET_VALUES["registryPassword"]
 
 
 # ----------------------------------------------------------------------------- config errors

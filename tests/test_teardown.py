@@ -1,139 +1,15 @@
-"""`pulumi destroy` removes everything, in an order that leaks nothing, on every target.
+"""`pulumi destroy`: the delete hooks' own logic (draining user storage, deleting ECR repositories).
 
-The engine deletes a resource before everything it was created after: "A is deleted before
-B" is "A depends on B" in the recorded graph (dependencies, inputs, providers, components).
+The order `pulumi destroy` deletes things in, and what it must not leave behind, is checked on
+every stack and variant in test_invariants.py.
 """
 
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import pytest
-
 from components.cleanup import drain_user_workloads, kube_api_from_kubeconfig
 from components.registry.ecr import delete_ecr_repositories
-from harness import ProgramRun, Registration, run_stack, stack_file_config, stack_files, unwrap
-
-SECRETS = {
-    "registryPassword": "dckr_pat_0123456789abcdef",
-    "oauthClientSecret": "oauth-client-secret-abcdef0123",
-}
-K8S_PROVIDER = "pulumi:providers:kubernetes"
-# The cluster resource of each managed target, and what its ingress address lives in.
-CLUSTER = {
-    "azure": "azure-native:containerservice:ManagedCluster",
-    "aws": "eks:index:Cluster",
-    "gcp": "gcp:container/cluster:Cluster",
-}
-NETWORK = {
-    "azure": ["azure-native:network:PublicIPAddress"],
-    "aws": ["aws:ec2/eip:Eip", "aws:ec2/vpc:Vpc"],
-    "gcp": ["gcp:compute/address:Address"],
-}
-HUB_RELEASE_TYPES = ("kubernetes:helm.sh/v4:Chart", "kubernetes:helm.sh/v3:Release")
-
-
-@pytest.fixture(scope="module", params=stack_files())
-def stack(request: pytest.FixtureRequest) -> tuple[str, str, ProgramRun]:
-    run = run_stack(request.param, SECRETS)
-    assert run.error is None, f"Pulumi.{request.param}.yaml: {run.error!r}"
-    return request.param, stack_file_config(request.param)["cloud"], run
-
-
-def deleted_before(run: ProgramRun, first: Registration, then: Registration) -> bool:
-    return run.depends_on(first, then)
-
-
-def hub_namespace(run: ProgramRun) -> Registration:
-    return run.one("kubernetes:core/v1:Namespace", "hub-namespace")
-
-
-def hub_releases(run: ProgramRun) -> list[Registration]:
-    namespace = "binderhub"
-    return [
-        r
-        for r in run.registrations
-        if r.type in HUB_RELEASE_TYPES
-        and r.inputs.get("chart") in ("binderhub", "binderhub-service", "jupyterhub")
-        and r.inputs.get("namespace", namespace) == namespace
-    ]
-
-
-def test_releases_go_before_their_namespace_and_namespaces_before_the_cluster(
-    stack: tuple[str, str, ProgramRun],
-) -> None:
-    name, cloud, run = stack
-    namespace = hub_namespace(run)
-    releases = hub_releases(run)
-    assert releases, f"{name}: no hub release found"
-    for release in releases:
-        assert deleted_before(run, release, namespace), f"{name}: {release.name} outlives its namespace"
-    provider = next(r for r in run.registrations if r.type == K8S_PROVIDER and r.urn == namespace.provider_urn)
-    assert deleted_before(run, namespace, provider)
-    if cloud in CLUSTER:
-        cluster = run.one(CLUSTER[cloud])
-        for reg in run.registrations:
-            if reg.type.startswith("kubernetes:") and reg.custom and not reg.read:
-                assert deleted_before(run, reg, cluster), f"{name}: {reg.type} {reg.name} outlives the cluster"
-
-
-def test_the_load_balancer_goes_before_its_address_and_network(stack: tuple[str, str, ProgramRun]) -> None:
-    name, cloud, run = stack
-    controller = run.chart("nginx-ingress")
-    # Helm waits on uninstall (no skipAwait): the Service, hence the cloud load balancer, is gone
-    # before the release counts as deleted.
-    assert not controller.inputs.get("skipAwait")
-    for token in NETWORK.get(cloud, []):
-        for network in run.of_type(token):
-            if network.name.startswith("ingress") or token.endswith("Vpc"):
-                assert deleted_before(run, controller, network), f"{name}: the LB outlives {network.name}"
-
-
-def test_user_servers_and_their_disks_are_drained_before_the_namespace(stack: tuple[str, str, ProgramRun]) -> None:
-    _, _, run = stack
-    assert hub_namespace(run).hooks == {"before_delete": ["hub-drain-user-storage"]}
-
-
-def test_nothing_cluster_wide_is_left_behind_by_the_charts(stack: tuple[str, str, ProgramRun]) -> None:
-    _, _, run = stack
-    controller = run.chart("nginx-ingress")
-    # Helm never deletes CRDs it installed from a chart's crds/: install none.
-    assert controller.inputs["skipCrds"] is True
-    assert unwrap(controller.inputs["values"])["controller"]["enableCustomResources"] is False
-    for release in run.of_type("kubernetes:helm.sh/v3:Release"):
-        if release.inputs["chart"] == "cert-manager":
-            assert unwrap(release.inputs["values"])["crds"] == {"enabled": True, "keep": False}
-
-
-def test_managed_clusters_already_gone_do_not_block_destroy(stack: tuple[str, str, ProgramRun]) -> None:
-    name, cloud, run = stack
-    providers = run.of_type(K8S_PROVIDER)
-    assert providers
-    for provider in providers:
-        # Provider inputs travel as strings.
-        unreachable = provider.inputs.get("deleteUnreachable") in ("true", True)
-        # An existing cluster that does not answer must fail the destroy, not be forgotten.
-        assert unreachable == (cloud in CLUSTER), f"{name}: {provider.name} deleteUnreachable={unreachable}"
-
-
-def test_bare_metal_volumes_go_while_their_provisioner_still_runs() -> None:
-    run = run_stack("baremetal", SECRETS)
-    assert deleted_before(run, hub_namespace(run), run.chart("openebs-localpv"))
-
-
-def test_ecr_repositories_created_at_run_time_go_after_the_hub_and_helper() -> None:
-    run = run_stack("aws", SECRETS)
-    role = run.one("aws:iam/role:Role", "registry-helper")
-    assert role.hooks == {"after_delete": ["registry-delete-repositories"]}
-    for release in [*hub_releases(run), run.chart("binderhub-container-registry-helper")]:
-        assert deleted_before(run, release, role), f"{release.name} could still create repositories"
-
-
-def test_production_keeps_its_cluster_and_registry_protected() -> None:
-    run = run_stack("prod", SECRETS)
-    assert run.one(CLUSTER["azure"]).protect
-    assert run.one("azure-native:containerregistry:Registry").protect
-
 
 # ------------------------------------------------------------------ the hooks' own logic
 
