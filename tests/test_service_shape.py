@@ -101,7 +101,8 @@ def test_registry_credentials_for_builds_and_lookups() -> None:
     lookups = binder["config"]["DockerRegistry"]
     assert creds["username"] == lookups["username"] == "alice"
     assert is_secret(creds["password"]) and creds["password"] == lookups["password"]
-    assert creds["server"] == "https://index.docker.io/v1"
+    # The key the kubelet, the docker CLI and BinderHub all match to docker.io images.
+    assert creds["server"] == "https://index.docker.io/v1/"
     assert lookups["url"] == "https://registry-1.docker.io"
     hub = raw_values(run("service", "anonymous"), "jupyterhub")
     assert hub["imagePullSecret"]["create"] is True  # Docker Hub: nodes pull with credentials
