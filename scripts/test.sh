@@ -5,7 +5,26 @@ cd "$(dirname "$0")/.."
 bash scripts/venv.sh dev
 # The deployed software's own environments (hub images, BinderHub) for the behaviour tests.
 bash scripts/behaviour_envs.sh "$(bash scripts/uv.sh)"
-echo "== ruff"; .venv/bin/ruff check . && .venv/bin/ruff format --check .
-echo "== pyright"; .venv/bin/pyright
-echo "== pytest"; # loadgroup: the behaviour tests share one worker, which starts each deployment's software once.
-.venv/bin/python -m pytest -n 2 --dist loadgroup -q --durations=5 "$@"
+
+# The cloud SDKs are ~500 MB of Python that uv installs uncompiled: keep what the tests compile
+# (in .venv and __pycache__/, both ignored by git) for the other worker and the next run, even
+# where the environment says not to (PYTHONDONTWRITEBYTECODE, common in container images).
+unset PYTHONDONTWRITEBYTECODE
+
+echo "== ruff"
+.venv/bin/ruff check . # (one command a line: `set -e` ignores a failure on the left of &&)
+.venv/bin/ruff format --check .
+# pyright checks on one core: it runs beside pytest, and its report follows pytest's.
+pyright_log=$(mktemp)
+.venv/bin/pyright > "$pyright_log" 2>&1 &
+pyright=$!
+trap 'kill "$pyright" 2>/dev/null || true; rm -f "$pyright_log"' EXIT
+echo "== pytest"
+tests=0
+# loadgroup: the behaviour tests share one worker, which starts each deployment's software once.
+.venv/bin/python -m pytest -n 2 --dist loadgroup -q --durations=5 "$@" || tests=$?
+echo "== pyright"
+types=0
+wait "$pyright" || types=$?
+cat "$pyright_log"
+exit $((tests != 0 ? tests : types))
