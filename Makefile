@@ -1,6 +1,6 @@
 # The two commands: `make up` (deploy the `dev` stack, or STACK=<name>) and `make test`.
 STACK ?= dev
-.PHONY: up preview destroy secret test
+.PHONY: up preview destroy secret test bench
 up:
 	bash scripts/up.sh $(STACK) up
 preview:
@@ -12,3 +12,7 @@ secret:
 	bash scripts/up.sh $(STACK) secret $(KEY)
 test:
 	bash scripts/test.sh
+# Not a test: how long each committed stack takes to evaluate under the mocks (README "Performance").
+bench:
+	bash scripts/venv.sh runtime
+	.venv/bin/python scripts/bench.py $(BENCH_ARGS)
