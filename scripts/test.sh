@@ -21,8 +21,10 @@ pyright=$!
 trap 'kill "$pyright" 2>/dev/null || true; rm -f "$pyright_log"' EXIT
 echo "== pytest"
 tests=0
-# loadgroup: the behaviour tests share one worker, which starts each deployment's software once.
-.venv/bin/python -m pytest -n 2 --dist loadgroup -q --durations=5 "$@" || tests=$?
+.venv/bin/python -m pytest -n 2 -q --durations=5 --ignore=tests/behaviour/test_launch.py "$@" || tests=$?
+# The behaviour tests start every deployment's software once per process: one process, not two.
+echo "== behaviour"
+.venv/bin/python -m pytest -q --durations=3 tests/behaviour/test_launch.py "$@" || tests=$?
 echo "== pyright"
 types=0
 wait "$pyright" || types=$?

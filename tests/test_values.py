@@ -6,11 +6,11 @@ from components.registry.external import custom, docker_hub
 from components.values.binderhub import classic_values
 from components.values.hosts import HostnameAddressError, compute_hosts
 from components.values.ingress import controller_values, hub_ingress_annotations
-
-WEBSOCKETS = "nginx.org/websocket-services"
 from components.values.settings import HubSecrets, HubSettings, IngressSettings, RepoProviderTokens
 from config import CullConfig
 from schemas import validate_values
+
+WEBSOCKETS = "nginx.org/websocket-services"
 
 SECRETS = HubSecrets(
     proxy_token="p" * 64,
