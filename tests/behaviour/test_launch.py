@@ -19,7 +19,6 @@ from behaviour.deployments import IMAGE_HOME, LOGGED_IN_USER, REPO, Deployment, 
 from behaviour.rules import docker_cli_auth, f5_ingress_annotations, kubelet_keyring
 from variants import NGINX
 
-
 # Registries whose images the nodes pull with their own cloud identity (AcrPull, the EKS node
 # role, the GKE node service account): no pull secret is needed, or given.
 NODE_IDENTITY_REGISTRIES = {"acr", "ecr", "artifact-registry"}
