@@ -53,7 +53,7 @@ def test_installs_the_dev_group_then_lints_type_checks_and_tests(tmp_path: Path)
     assert calls[1] == f"behaviour_envs {pinned_uv}"
     assert "ruff check ." in calls and "ruff format --check ." in calls
     assert any(c.startswith("pyright") for c in calls)
-    assert any(c.startswith("python -m pytest -n 2 --dist loadgroup") for c in calls)
+    assert any(c.startswith("python -m pytest -n 2 ") for c in calls)  # both cores
     assert "pyright report" in output  # shown, though it ran in the background
 
 
