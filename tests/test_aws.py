@@ -14,8 +14,6 @@ from cloud_mocks.aws import ACCOUNT_ID
 from harness import ProgramRun, Registration, is_secret, run_stack, unwrap
 from variants import AWS_DOCKERHUB, SECRET_VALUES, deploy
 
-# Every test here on one xdist worker: only that one imports the AWS SDK.
-pytestmark = pytest.mark.xdist_group("aws")
 HELPER_SA = "system:serviceaccount:binderhub-registry:binderhub-container-registry-helper"
 PREFIX_ARN = f"arn:aws:ecr:us-east-1:{ACCOUNT_ID}:repository/binder/*"
 

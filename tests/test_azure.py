@@ -18,8 +18,6 @@ from config import ConfigError, parse_config
 from harness import Program, ProgramRun, Registration, is_secret, run_stack, unwrap
 from variants import SECRET_VALUES, deploy
 
-# Every test here on one xdist worker: only that one imports the Azure SDK.
-pytestmark = pytest.mark.xdist_group("azure")
 NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7"
 
 RG = "azure-native:resources:ResourceGroup"

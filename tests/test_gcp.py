@@ -19,8 +19,6 @@ from config import ConfigError
 from harness import Program, ProgramRun, Registration, is_secret, run_stack, start_unit_runtime, unwrap
 from variants import SECRET_VALUES, cluster_of, deploy
 
-# Every test here on one xdist worker: only that one imports the GCP SDK.
-pytestmark = pytest.mark.xdist_group("gcp")
 STACK = "gcp"
 PROJECT = "my-binderhub-project"
 CLUSTER = "gcp:container/cluster:Cluster"

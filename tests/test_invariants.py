@@ -73,15 +73,24 @@ def chart_name(release: Registration) -> str:
 
 
 def _param(variant: Variant) -> Any:
-    # One xdist worker per cloud SDK (imported once), and each run evaluated once per worker.
-    return pytest.param(variant, id=variant.name, marks=pytest.mark.xdist_group(variant.group))
+    return pytest.param(variant, id=variant.name)
 
 
-EVERY_VARIANT = [_param(v) for v in VARIANTS.values()]
+def variants(*charts: str) -> list[Any]:
+    """Every variant (that installs all of `charts`), as parameters of the `variant` fixture."""
+    return [_param(v) for v in VARIANTS.values() if set(charts) <= v.charts]
 
 
-def managed(variant: Variant) -> bool:
-    return variant.cloud in CLUSTER
+# A second evaluation costs as much as the first, and the managed clouds' are the slow ones
+# (about a second for AKS): there, the committed stack file stands for its variants.
+RERUN = [_param(v) for v in VARIANTS.values() if not v.managed or v.name in {s.name for s in STACKS}]
+
+
+@pytest.fixture(scope="module", params=variants())
+def variant(request: pytest.FixtureRequest) -> Variant:
+    """Each variant in turn. Module-scoped, so pytest runs all tests of one variant together:
+    xdist hands a worker consecutive tests, and a worker evaluates each variant once."""
+    return request.param
 
 
 # ------------------------------------------------------------------ the committed stack files
@@ -95,7 +104,7 @@ def test_committed_stack_file_holds_no_secret(stack: str) -> None:
         assert value not in text
 
 
-@pytest.mark.parametrize("variant", [_param(v) for v in STACKS])
+@pytest.mark.parametrize("variant", [_param(v) for v in STACKS], indirect=True)
 def test_committed_stack_previews_without_resolved_outputs(variant: Variant) -> None:
     run = variant.run(preview=True)
     assert run.error is None, f"Pulumi.{variant.stack}.yaml under preview: {run.error!r}"
@@ -104,28 +113,24 @@ def test_committed_stack_previews_without_resolved_outputs(variant: Variant) -> 
 # ------------------------------------------------------------------ deploys, charts, values, outputs
 
 
-@pytest.mark.parametrize("variant", EVERY_VARIANT)
 def test_deploys_in_one_run(variant: Variant) -> None:
     run = variant.run()
     assert run.error is None, f"{variant.name}: {run.error!r}"
     assert run.registrations
 
 
-@pytest.mark.parametrize("variant", EVERY_VARIANT)
 def test_installs_exactly_the_charts_its_config_asks_for(variant: Variant) -> None:
     run = deploy(variant.name)
     installed = sorted(chart_name(r) for r in helm_releases(run))
     assert installed == sorted(variant.charts), "each chart once, and no other"
 
 
-@pytest.mark.parametrize("variant", EVERY_VARIANT)
 def test_values_are_valid_against_the_chart_schemas(variant: Variant) -> None:
     run = deploy(variant.name)
     # Fails naming the key on the first invalid document; counts the documents it checked.
     assert assert_all_values_valid(run) == len(variant.charts & SCHEMA_CHARTS)
 
 
-@pytest.mark.parametrize("variant", EVERY_VARIANT)
 def test_exports_the_outputs_a_user_reads(variant: Variant) -> None:
     run = deploy(variant.name)
     expected = OUTPUTS | ({"oauth_callback_url"} if variant.auth_type != "none" else set())
@@ -143,7 +148,7 @@ def received(run: ProgramRun) -> dict[str, Any]:
     return {r.urn: r.inputs if r.read else r.raw_inputs for r in run.registrations}
 
 
-@pytest.mark.parametrize("variant", EVERY_VARIANT)
+@pytest.mark.parametrize("variant", RERUN, indirect=True)
 def test_two_runs_produce_identical_inputs(variant: Variant) -> None:
     run = deploy(variant.name)
     again = variant.program().run()  # a fresh evaluation, not the cached one
@@ -155,7 +160,6 @@ def test_two_runs_produce_identical_inputs(variant: Variant) -> None:
 # ------------------------------------------------------------------ the cluster's provider, components
 
 
-@pytest.mark.parametrize("variant", EVERY_VARIANT)
 def test_every_kubernetes_object_is_created_on_the_cluster_provider(variant: Variant) -> None:
     run = deploy(variant.name)
     (provider,) = run.of_type(K8S_PROVIDER)
@@ -166,7 +170,6 @@ def test_every_kubernetes_object_is_created_on_the_cluster_provider(variant: Var
         assert any(ref.startswith(provider.urn + "::") for ref in refs), f"{reg.type} {reg.name} uses {refs}"
 
 
-@pytest.mark.parametrize("variant", EVERY_VARIANT)
 def test_components_parent_their_releases(variant: Variant) -> None:
     run = deploy(variant.name)
     for reg in helm_releases(run):
@@ -174,7 +177,6 @@ def test_components_parent_their_releases(variant: Variant) -> None:
         assert run.by_urn(reg.parent).type.startswith("binderhub:")
 
 
-@pytest.mark.parametrize("variant", EVERY_VARIANT)
 def test_protects_resources_only_when_asked(variant: Variant) -> None:
     run = deploy(variant.name)
     protected = [r.name for r in run.registrations if r.protect]
@@ -196,7 +198,6 @@ def generated_credentials(run: ProgramRun) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("variant", EVERY_VARIANT)
 def test_generated_credentials_are_secret_outputs(variant: Variant) -> None:
     run = deploy(variant.name)
     generators = [r for r in run.registrations if r.type in CREDENTIAL_OUTPUTS]
@@ -207,7 +208,6 @@ def test_generated_credentials_are_secret_outputs(variant: Variant) -> None:
             assert is_secret(reg.outputs[output]), f"{reg.type} {reg.name}: {output} not secret"
 
 
-@pytest.mark.parametrize("variant", EVERY_VARIANT)
 def test_no_credential_appears_in_plain_text(variant: Variant) -> None:
     run = deploy(variant.name)
     given = [value for name, value in variant.secret_values.items() if name != "kubeconfig"]
@@ -248,7 +248,6 @@ def deleted_before(run: ProgramRun, first: Registration, then: Registration) -> 
     return run.depends_on(first, then)
 
 
-@pytest.mark.parametrize("variant", EVERY_VARIANT)
 def test_releases_go_before_their_namespace_and_namespaces_before_the_cluster(variant: Variant) -> None:
     run = deploy(variant.name)
     namespace = hub_namespace(run)
@@ -258,14 +257,14 @@ def test_releases_go_before_their_namespace_and_namespaces_before_the_cluster(va
         assert deleted_before(run, release, namespace), f"{release.name} outlives its namespace"
     provider = next(r for r in run.registrations if r.type == K8S_PROVIDER and r.urn == namespace.provider_urn)
     assert deleted_before(run, namespace, provider)
-    if managed(variant):
+    if variant.managed:
         cluster = run.one(CLUSTER[variant.cloud])
         for reg in run.registrations:
             if reg.type.startswith("kubernetes:") and reg.custom and not reg.read:
                 assert deleted_before(run, reg, cluster), f"{reg.type} {reg.name} outlives the cluster"
 
 
-@pytest.mark.parametrize("variant", [_param(v) for v in VARIANTS.values() if "nginx-ingress" in v.charts])
+@pytest.mark.parametrize("variant", variants("nginx-ingress"), indirect=True)
 def test_the_load_balancer_goes_before_its_address_and_network(variant: Variant) -> None:
     run = deploy(variant.name)
     controller = run.chart("nginx-ingress")
@@ -278,13 +277,11 @@ def test_the_load_balancer_goes_before_its_address_and_network(variant: Variant)
                 assert deleted_before(run, controller, network), f"the LB outlives {network.name}"
 
 
-@pytest.mark.parametrize("variant", EVERY_VARIANT)
 def test_user_servers_and_their_disks_are_drained_before_the_namespace(variant: Variant) -> None:
     run = deploy(variant.name)
     assert hub_namespace(run).hooks == {"before_delete": ["hub-drain-user-storage"]}
 
 
-@pytest.mark.parametrize("variant", EVERY_VARIANT)
 def test_nothing_cluster_wide_is_left_behind_by_the_charts(variant: Variant) -> None:
     run = deploy(variant.name)
     # Helm never deletes CRDs it installed from a chart's crds/: install none.
@@ -298,25 +295,22 @@ def test_nothing_cluster_wide_is_left_behind_by_the_charts(variant: Variant) -> 
     assert not [r.name for r in run.registrations if r.type.startswith("kubernetes:apiextensions.k8s.io")]
 
 
-@pytest.mark.parametrize("variant", EVERY_VARIANT)
 def test_managed_clusters_already_gone_do_not_block_destroy(variant: Variant) -> None:
     run = deploy(variant.name)
     (provider,) = run.of_type(K8S_PROVIDER)
     # Provider inputs travel as strings.
     unreachable = provider.inputs.get("deleteUnreachable") in ("true", True)
     # An existing cluster that does not answer must fail the destroy, not be forgotten.
-    assert unreachable == managed(variant), f"{provider.name} deleteUnreachable={unreachable}"
+    assert unreachable == variant.managed, f"{provider.name} deleteUnreachable={unreachable}"
 
 
-@pytest.mark.parametrize("variant", [_param(v) for v in VARIANTS.values() if "localpv-provisioner" in v.charts])
+@pytest.mark.parametrize("variant", variants("localpv-provisioner"), indirect=True)
 def test_local_volumes_go_while_their_provisioner_still_runs(variant: Variant) -> None:
     run = deploy(variant.name)
     assert deleted_before(run, hub_namespace(run), run.chart("openebs-localpv"))
 
 
-@pytest.mark.parametrize(
-    "variant", [_param(v) for v in VARIANTS.values() if "binderhub-container-registry-helper" in v.charts]
-)
+@pytest.mark.parametrize("variant", variants("binderhub-container-registry-helper"), indirect=True)
 def test_ecr_repositories_created_at_run_time_go_after_the_hub_and_helper(variant: Variant) -> None:
     run = deploy(variant.name)
     role = run.one("aws:iam/role:Role", "registry-helper")

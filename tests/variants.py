@@ -66,13 +66,9 @@ class Variant:
         return str(self.config.get("cloud", "existing"))
 
     @property
-    def group(self) -> str:
-        """The pytest-xdist group of tests on this variant (`--dist loadgroup` keeps a group on one worker).
-
-        A managed cloud's variants share their cloud's group, so only one worker imports that
-        cloud's SDK (seconds each); another variant's tests stay together, so one worker runs it.
-        """
-        return self.cloud if self.cloud in MANAGED_CLOUDS else f"variant-{self.name}"
+    def managed(self) -> bool:
+        """On a cluster this program creates (AKS, EKS, GKE), not on an existing one."""
+        return self.cloud in MANAGED_CLOUDS
 
     @property
     def secret_values(self) -> dict[str, str]:
@@ -162,13 +158,10 @@ def _shape(shape: str, login: str, name: str = "", **extra: Any) -> Variant:
 
 
 _CATALOGUE = [
-    # ------------------------------------------------------------ the committed stack files
-    _stack("dev", REGISTRY, NGINX, *CLASSIC),
-    _stack("baremetal", BOTH, NGINX, CERT_MANAGER, OPENEBS, *SERVICE),
-    _stack("prod", OAUTH, NGINX, CERT_MANAGER, *CLASSIC),
-    _stack("aws", (), NGINX, ECR_HELPER, *CLASSIC),
-    _stack("gcp", (), NGINX, *CLASSIC),
+    # Grouped by target, each committed stack file first: tests that walk the catalogue in
+    # order meet one cloud's SDK at a time.
     # ------------------------------------------------------------ an existing cluster
+    _stack("dev", REGISTRY, NGINX, *CLASSIC),
     _variant("existing-no-domain", EXISTING, REGISTRY, NGINX, *CLASSIC),
     _variant(
         "existing-tls",
@@ -231,6 +224,7 @@ _CATALOGUE = [
         *CLASSIC,
     ),
     # ------------------------------------------------------------ bare metal
+    _stack("baremetal", BOTH, NGINX, CERT_MANAGER, OPENEBS, *SERVICE),
     _stack("baremetal", BOTH, NGINX, OPENEBS, *SERVICE, name="baremetal-no-domain", domain="", tls={"enabled": False}),
     _stack(
         "baremetal",
@@ -288,6 +282,7 @@ _CATALOGUE = [
         auth={**AUTH["generic"], "passTokens": True},
     ),
     # ------------------------------------------------------------ Azure
+    _stack("prod", OAUTH, NGINX, CERT_MANAGER, *CLASSIC),
     _stack(
         "prod",
         BOTH,
@@ -304,6 +299,7 @@ _CATALOGUE = [
     ),
     _variant("azure-long-stack-name", {"cloud": "azure"}, (), NGINX, *CLASSIC, stack="feature-" + "x" * 70),
     # ------------------------------------------------------------ AWS
+    _stack("aws", (), NGINX, ECR_HELPER, *CLASSIC),
     _stack(
         "aws",
         (),
@@ -336,6 +332,7 @@ _CATALOGUE = [
     ),
     _stack("aws", (), NGINX, ECR_HELPER, *CLASSIC, name="aws-protected", protect=True),
     # ------------------------------------------------------------ GCP
+    _stack("gcp", (), NGINX, *CLASSIC),
     _stack(
         "gcp",
         (),
@@ -396,14 +393,17 @@ _CATALOGUE = [
 ]
 
 VARIANTS: dict[str, Variant] = {v.name: v for v in _CATALOGUE}
-# The committed Pulumi.<stack>.yaml files, as they are.
-STACKS: list[Variant] = [VARIANTS[stack] for stack in stack_files()]
 
 
 def _check_catalogue() -> None:
     """Refuse a catalogue in which two names mean one evaluation, or a stack file is missing."""
     if len(VARIANTS) != len(_CATALOGUE):
         raise ValueError("two variants share a name")
+    for stack in stack_files():
+        if stack not in VARIANTS or VARIANTS[stack].config != stack_file_config(stack):
+            raise ValueError(
+                f"Pulumi.{stack}.yaml needs a variant named {stack!r} in tests/variants.py, as the file is"
+            )
     seen: dict[str, str] = {}
     for v in _CATALOGUE:
         key = json.dumps([v.config, v.secrets, v.stack], sort_keys=True)
@@ -413,3 +413,5 @@ def _check_catalogue() -> None:
 
 
 _check_catalogue()
+# The committed Pulumi.<stack>.yaml files, as they are.
+STACKS: list[Variant] = [VARIANTS[stack] for stack in stack_files()]
