@@ -51,9 +51,11 @@ def _verbatim(value: str) -> list[str]:
 
 
 def _key_file_material(encoded: str) -> list[str]:
-    """A GCP service account key (base64 of the JSON key file): the file, its key and key id."""
-    key = json.loads(base64.b64decode(encoded))
-    return [encoded, key["private_key"], key["private_key_id"]]
+    """A GCP service account key (base64 of the JSON key file): the file, its key id, and each
+    line of its PEM key (found whether the key is copied as text or JSON-escaped)."""
+    text = base64.b64decode(encoded).decode()
+    key = json.loads(text)
+    return [encoded, text, key["private_key_id"], *key["private_key"].splitlines()]
 
 
 # Outputs that carry a credential the program generates, per resource type, and the forms in
@@ -162,7 +164,9 @@ def test_two_runs_produce_identical_inputs(variant: Variant) -> None:
 
 def test_every_kubernetes_object_is_created_on_the_cluster_provider(variant: Variant) -> None:
     run = deploy(variant.name)
-    (provider,) = run.of_type(K8S_PROVIDER)
+    providers = run.of_type(K8S_PROVIDER)
+    assert len(providers) == 1, [p.name for p in providers]
+    provider = providers[0]
     k8s = [r for r in run.registrations if r.type.startswith("kubernetes:")]
     assert k8s
     for reg in k8s:
@@ -297,7 +301,7 @@ def test_nothing_cluster_wide_is_left_behind_by_the_charts(variant: Variant) -> 
 
 def test_managed_clusters_already_gone_do_not_block_destroy(variant: Variant) -> None:
     run = deploy(variant.name)
-    (provider,) = run.of_type(K8S_PROVIDER)
+    provider = run.one(K8S_PROVIDER)
     # Provider inputs travel as strings.
     unreachable = provider.inputs.get("deleteUnreachable") in ("true", True)
     # An existing cluster that does not answer must fail the destroy, not be forgotten.
