@@ -14,19 +14,26 @@ unset PYTHONDONTWRITEBYTECODE
 echo "== ruff"
 .venv/bin/ruff check . # (one command a line: `set -e` ignores a failure on the left of &&)
 .venv/bin/ruff format --check .
-# pyright checks on one core: it runs beside pytest, and its report follows pytest's.
-pyright_log=$(mktemp)
-.venv/bin/pyright > "$pyright_log" 2>&1 &
+# Three runs share the two cores, each printed in turn when done: pyright, the behaviour tests
+# (one process: it starts every deployment's software once per process) and the mock suite
+# (two xdist workers). Any failure fails the command; the test runners' exit codes come first.
+logs=$(mktemp -d)
+.venv/bin/pyright > "$logs/pyright" 2>&1 &
 pyright=$!
-trap 'kill "$pyright" 2>/dev/null || true; rm -f "$pyright_log"' EXIT
+.venv/bin/python -m pytest -q --durations=3 tests/behaviour/test_launch.py "$@" > "$logs/behaviour" 2>&1 &
+behaviour=$!
+trap 'kill "$pyright" "$behaviour" 2>/dev/null || true; rm -rf "$logs"' EXIT
 echo "== pytest"
 tests=0
 .venv/bin/python -m pytest -n 2 -q --durations=5 --ignore=tests/behaviour/test_launch.py "$@" || tests=$?
-# The behaviour tests start every deployment's software once per process: one process, not two.
 echo "== behaviour"
-.venv/bin/python -m pytest -q --durations=3 tests/behaviour/test_launch.py "$@" || tests=$?
+behaviour_tests=0
+wait "$behaviour" || behaviour_tests=$?
+cat "$logs/behaviour"
 echo "== pyright"
 types=0
 wait "$pyright" || types=$?
-cat "$pyright_log"
-exit $((tests != 0 ? tests : types))
+cat "$logs/pyright"
+for code in "$tests" "$behaviour_tests" "$types"; do
+  if [ "$code" != 0 ]; then exit "$code"; fi
+done

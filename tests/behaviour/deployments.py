@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from behaviour.charts import Manifest, Rendered, render_release
-from behaviour.envs import hub_env, run_probe
+from behaviour.envs import hub_env, run_probes
 from behaviour.pods import container_view, materialize
 from harness import ProgramRun, unwrap
 from variants import SERVICE, VARIANTS, Variant
@@ -178,19 +178,20 @@ def deployments() -> dict[str, Deployment]:
             launch_host=f"https://{deployment.variant.name}.binder.test/",
         )
         binder_jobs.append(job)
-    for deployment, result in zip(prepared.values(), run_probe("binderhub", "run_binderhub", binder_jobs), strict=True):
+    binder_results = run_probes(["binderhub"] * len(binder_jobs), "run_binderhub", binder_jobs)
+    for deployment, result in zip(prepared.values(), binder_results, strict=True):
         deployment.binderhub = result
 
-    by_env: dict[str, list[tuple[Deployment, dict[str, Any]]]] = {}
+    hub_jobs, envs = [], []
     for name, deployment in prepared.items():
         workload = _workload(deployment.objects, "Deployment", "hub")
         job = materialize(container_view(workload, "hub", deployment.objects), scratch / name / "hub")
         job["launches"] = _launches(deployment)
         z2jh = CHARTS["jupyterhub"].version if deployment.service_shape else BINDERHUB_BUNDLED_JUPYTERHUB
-        by_env.setdefault(hub_env(z2jh), []).append((deployment, job))
-    for env, pairs in by_env.items():
-        for (deployment, _), result in zip(pairs, run_probe(env, "run_hub", [j for _, j in pairs]), strict=True):
-            deployment.hub = result
+        hub_jobs.append(job)
+        envs.append(hub_env(z2jh))
+    for deployment, result in zip(prepared.values(), run_probes(envs, "run_hub", hub_jobs), strict=True):
+        deployment.hub = result
     return prepared
 
 

@@ -13,12 +13,14 @@ import json
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 ROOT_DIR = Path(__file__).resolve().parents[2]
 PROBES = Path(__file__).resolve().parent / "probes"
 VENVS = ROOT_DIR / ".venv-behaviour"
+JOBS_PER_PROCESS = 8
 
 
 def charts_dir() -> Path:
@@ -45,7 +47,7 @@ def run_probe(env: str, probe: str, jobs: list[dict[str, Any]], timeout: float =
         capture_output=True,
         text=True,
         timeout=timeout,
-        env={**{k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}},
+        env={k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))},
         check=False,
     )
     if completed.returncode != 0:
@@ -53,4 +55,29 @@ def run_probe(env: str, probe: str, jobs: list[dict[str, Any]], timeout: float =
         raise AssertionError(f"probe {probe} in {env} exited {completed.returncode}: {completed.stderr[-3000:]}")
     results = json.loads(completed.stdout.strip().splitlines()[-1])
     assert len(results) == len(jobs)
+    return results
+
+
+def run_probes(env_of: list[str], probe: str, jobs: list[dict[str, Any]], processes: int = 2) -> list[dict[str, Any]]:
+    """`run_probe` for jobs that may need different venvs (`env_of[i]` for `jobs[i]`), spread over
+    `processes` concurrent probe processes (the machines have two cores); results in job order."""
+    # A probe process spends seconds importing the software before its first job (the hub's
+    # jupyter_events builds a grammar at import): an env gets a second process only for
+    # enough jobs to pay for it.
+    split = {env: max(1, min(processes, env_of.count(env) // JOBS_PER_PROCESS)) for env in set(env_of)}
+    chunks: dict[tuple[str, int], list[int]] = {}
+    per_env: dict[str, int] = {}
+    for index, env in enumerate(env_of):
+        slot = per_env.get(env, 0)
+        per_env[env] = slot + 1
+        chunks.setdefault((env, slot % split[env]), []).append(index)
+    results: list[dict[str, Any]] = [{} for _ in jobs]
+    with ThreadPoolExecutor(processes) as pool:
+        futures = {
+            pool.submit(run_probe, env, probe, [jobs[i] for i in indices]): indices
+            for (env, _), indices in chunks.items()
+        }
+        for future, indices in futures.items():
+            for index, result in zip(indices, future.result(), strict=True):
+                results[index] = result
     return results
