@@ -21,11 +21,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from behaviour.charts import Manifest, Rendered, render_release
+from behaviour.charts import Manifest, Rendered, render_release, secret_data
 from behaviour.envs import hub_env, run_probes
 from behaviour.pods import container_view, materialize
 from harness import ProgramRun, unwrap
-from variants import SERVICE, VARIANTS, Variant
+from variants import ECR_HELPER, SERVICE, VARIANTS, Variant
 from versions import BINDERHUB_BUNDLED_JUPYTERHUB, CHARTS
 
 # The repository every launch builds: GitHub's `binder-examples/requirements` at a fixed commit.
@@ -172,6 +172,7 @@ def deployments() -> dict[str, Deployment]:
             image = next(c for c in workload["spec"]["template"]["spec"]["containers"] if c["name"] == container)
             job["args"] = IMAGE_DEFAULT_ARGS[image["image"].rsplit(":", 1)[0]]
         job.update(
+            registry_helper=_registry_helper(deployment),
             home="/root",
             repo=REPO,
             username=LOGGED_IN_USER if deployment.authenticated else None,
@@ -193,6 +194,24 @@ def deployments() -> dict[str, Deployment]:
     for deployment, result in zip(prepared.values(), run_probes(envs, "run_hub", hub_jobs), strict=True):
         deployment.hub = result
     return prepared
+
+
+def _registry_helper(deployment: Deployment) -> dict[str, Any] | None:
+    """The ECR registry helper as rendered: where it listens, the token it requires, and the
+    registry its IRSA role reaches (`<account>.dkr.ecr.<region>`; EKS gives the pod AWS_REGION)."""
+    if ECR_HELPER not in deployment.variant.charts:
+        return None
+    rendered = render_release(deployment.run.chart(ECR_HELPER))
+    service = rendered.of_kind("Service")[0]
+    secret = rendered.of_kind("Secret")[0]
+    account_role = rendered.of_kind("ServiceAccount")[0]["metadata"]["annotations"]["eks.amazonaws.com/role-arn"]
+    account = account_role.split(":")[4]
+    region = deployment.variant.config["cluster"]["region"]
+    return {
+        "service_url": f"http://{service['metadata']['name']}.{rendered.namespace}.svc:{service['spec']['ports'][0]['port']}",
+        "auth_token": secret_data(secret)["auth_token"].decode(),
+        "registry": f"https://{account}.dkr.ecr.{region}.amazonaws.com",
+    }
 
 
 def _launches(deployment: Deployment) -> list[dict[str, Any]]:

@@ -43,6 +43,7 @@ class _PodCreatedError(Exception):
 
 def run_job(job: dict[str, Any], logs: CapturedLogs) -> dict[str, Any]:
     result: dict[str, Any] = {"errors": [], "hub_requests": []}
+    registry.ExternalRegistryHelper._request = _registry_helper(job.get("registry_helper"))  # type: ignore[method-assign]
     argv = [*job["command"], *job["args"]]
     app = binderhub_app.BinderHub.instance()
     try:
@@ -142,20 +143,30 @@ def run_job(job: dict[str, Any], logs: CapturedLogs) -> dict[str, Any]:
     return result
 
 
-def _registry_helper_token(self: Any, path: str, **_: Any) -> Any:
-    """The ECR registry helper's answer (binderhub-container-registry-helper, POST /token/...)."""
-    host = self.parent.image_prefix.split("/", 1)[0] if self.parent is not None else "registry"
-    return {"username": "AWS", "password": "ecr-push-token", "registry": f"https://{host}", "expires": "2099-01-01"}
+def _registry_helper(helper: dict[str, Any] | None) -> Any:
+    """A stand-in for the registry helper's HTTP API, answering as the deployed helper would.
 
+    `helper` describes the helper as rendered: its in-cluster URL, the token it requires
+    (BINDERHUB_AUTH_TOKEN) and the registry its cloud identity reaches. A request to another
+    address or with another token fails, as it would against the real helper.
+    """
 
-async def _async_registry_helper_token(self: Any, path: str, **kwargs: Any) -> Any:
-    return _registry_helper_token(self, path, **kwargs)
+    async def request(self: Any, endpoint: str, **kwargs: Any) -> Any:
+        url = f"{self.service_url}{endpoint}"
+        if helper is None or not url.startswith(helper["service_url"].rstrip("/") + "/"):
+            raise ConnectionRefusedError(f"no registry helper at {url}")
+        headers = kwargs.get("headers") or {}
+        if self.auth_token != helper["auth_token"]:
+            raise PermissionError(f"the registry helper refuses the token BinderHub sends ({headers and 'set'})")
+        if endpoint.startswith("/token/"):
+            return {"username": "AWS", "password": "ecr-push-token", "registry": helper["registry"], "expires": "2099"}
+        raise AssertionError(f"unexpected registry helper call {endpoint}")
+
+    return request
 
 
 def main() -> None:
     jobs = json.load(sys.stdin)
-    # Network boundary: the ECR helper's HTTP API answers as the helper would.
-    registry.ExternalRegistryHelper._request = _async_registry_helper_token  # type: ignore[method-assign]
     results = []
     for job in jobs:
         read, write = os.pipe()
