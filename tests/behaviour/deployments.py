@@ -24,7 +24,7 @@ from typing import Any
 from behaviour.charts import Manifest, Rendered, render_release, secret_data
 from behaviour.envs import hub_env, run_probes
 from behaviour.pods import container_view, materialize
-from harness import ProgramRun, unwrap
+from harness import ProgramRun, stack_files, unwrap
 from variants import ECR_HELPER, SERVICE, VARIANTS, Variant
 from versions import BINDERHUB_BUNDLED_JUPYTERHUB, CHARTS
 
@@ -85,34 +85,49 @@ class Deployment:
         return found[0]
 
 
+# Each cloud's own registry, used when a stack names none.
+DEFAULT_REGISTRY = {"azure": "acr", "aws": "ecr", "gcp": "artifact-registry"}
+
+
+def registry_type(variant: Variant) -> str:
+    """The registry a variant pushes to: `registry.type`, else its cloud's own."""
+    return str((variant.config.get("registry") or {}).get("type", DEFAULT_REGISTRY.get(variant.cloud)))
+
+
 def _signature(variant: Variant) -> tuple[Any, ...]:
-    """What decides how the hub and BinderHub behave: target, shape, login, registry, builder,
-    ingress, named servers and the service-shape UI (not node sizes, regions, names or hosts)."""
+    """What decides how the hub and BinderHub behave: shape, login, registry, builder, ingress,
+    named servers and the service-shape UI (not the target's node sizes, regions, names or hosts:
+    a cloud reaches the hub's configuration only through its registry)."""
     config = variant.config
     auth = config.get("auth") or {}
     return (
-        variant.cloud,
         config.get("shape", "classic"),
         auth.get("type", "none"),
         bool(auth.get("passTokens")),
-        (config.get("registry") or {}).get("type"),
+        registry_type(variant),
         config.get("builder", "dind"),
         (config.get("ingress") or {}).get("controller", "nginx"),
         json.dumps(config.get("namedServers") or {}, sort_keys=True),
-        json.dumps({k: v for k, v in config.items() if k in ("binderUI", "fancyProfiles")}, sort_keys=True),
+        config.get("binderUI", True),
     )
 
 
 def hub_variants() -> list[str]:
-    """The variants that deploy a hub, one per distinct behaviour signature (committed stacks first).
+    """The variants that deploy a hub, one per distinct behaviour signature (committed stacks
+    first, so each of them is always in).
 
     `BEHAVIOUR_VARIANTS` (comma-separated names) narrows the set while working on one.
     """
     wanted = {n for n in os.environ.get("BEHAVIOUR_VARIANTS", "").split(",") if n}
     seen: set[tuple[Any, ...]] = set()
     names = []
-    for name, variant in VARIANTS.items():
+    committed = set(stack_files())
+    for name, variant in sorted(VARIANTS.items(), key=lambda item: item[0] not in committed):
         if not {"binderhub", *SERVICE} & variant.charts or (wanted and name not in wanted):
+            continue
+        if (variant.config.get("fancyProfiles") or {}).get("enabled"):
+            # Its hub runs the operator's own image (z2jh plus jupyterhub-fancy-profiles), whose
+            # packages are not in the chart cache: there is nothing faithful to start it with.
             continue
         signature = _signature(variant)
         if signature not in seen:

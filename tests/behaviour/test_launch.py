@@ -15,7 +15,15 @@ from typing import Any
 import pytest
 
 from behaviour.charts import secret_data
-from behaviour.deployments import IMAGE_HOME, LOGGED_IN_USER, REPO, Deployment, deployments, hub_variants
+from behaviour.deployments import (
+    IMAGE_HOME,
+    LOGGED_IN_USER,
+    REPO,
+    Deployment,
+    deployments,
+    hub_variants,
+    registry_type,
+)
 from behaviour.rules import docker_cli_auth, f5_ingress_annotations, kubelet_keyring
 from variants import NGINX
 
@@ -44,12 +52,7 @@ def _own_warnings(messages: list[str]) -> list[str]:
 
 @pytest.fixture(params=hub_variants())
 def deployment(request: pytest.FixtureRequest) -> Deployment:
-    deployment = deployments()[request.param]
-    if deployment.variant.config.get("fancyProfiles", {}).get("enabled"):
-        # Its hub runs the operator's own image (stock z2jh plus jupyterhub-fancy-profiles),
-        # whose package list is not in the chart cache: nothing to start it with here.
-        pytest.skip("fancy profiles: the hub image is the operator's, not the pinned z2jh image")
-    return deployment
+    return deployments()[request.param]
 
 
 @pytest.fixture
@@ -145,16 +148,10 @@ def test_server_command_fits_the_login_mode(binder_launch: Deployment) -> None:
         assert "--ip=0.0.0.0" in argv or "--ServerApp.ip=0.0.0.0" in argv
 
 
-def _registry_type(deployment: Deployment) -> str:
-    """The stack's registry type (each cloud defaults to its own registry)."""
-    default = {"azure": "acr", "aws": "ecr", "gcp": "artifact-registry"}.get(deployment.variant.cloud)
-    return str((deployment.variant.config.get("registry") or {}).get("type", default))
-
-
 def test_user_pod_can_pull_the_built_image(binder_launch: Deployment) -> None:
     """By the kubelet's own matching of the pod's image pull secrets, or by the nodes' identity."""
     deployment = binder_launch
-    registry = _registry_type(deployment)
+    registry = registry_type(deployment.variant)
     if registry == "none":
         pytest.skip("no registry: the image stays on the single node that built it")
     pod = deployment.launch["pod"]
