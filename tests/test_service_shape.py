@@ -117,7 +117,9 @@ def test_binder_ui_and_api_only_modes() -> None:
     assert "admin:users" in hub["loadRoles"]["binder"]["scopes"]  # anonymous users are created
     api_only = run("service", "github", "service-github-api-only")
     assert unwrap(raw_values(api_only, "binderhub"))["config"]["BinderHub"]["enable_api_only_mode"] is True
-    assert "extraConfig" not in unwrap(raw_values(api_only, "jupyterhub"))["hub"]
+    # BinderHub's API launches too: those servers must still run the image it built.
+    api_only_hub = unwrap(raw_values(api_only, "jupyterhub"))["hub"]
+    assert "c.JupyterHub.spawner_class = BinderSpawner" in api_only_hub["extraConfig"]["10-binder-spawner"]
 
 
 def test_fancy_profiles_offer_the_build_option() -> None:

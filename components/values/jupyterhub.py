@@ -170,20 +170,19 @@ def service_hub_values(s: HubSettings, binder_url_local: str) -> dict[str, Any]:
     hub["loadRoles"] = binder_roles(s)
     singleuser: dict[str, Any] = {}
     extra_config = hub.setdefault("extraConfig", {})
-    if s.binder_ui:
-        extra_config["10-binder-spawner"] = read_hub_file("binder_spawner.py")
-        hub["config"]["BinderSpawner"] = {"auth_enabled": s.authenticated}
-        if s.cors_allow_origin:
-            hub["config"]["BinderSpawner"]["cors_allow_origin"] = s.cors_allow_origin
-        if not s.authenticated:
-            singleuser["cmd"] = ["python3", "-c", read_hub_file("launch_server.py")]
+    # BinderSpawner with or without BinderHub's UI: BinderHub's API launches too (unless a client
+    # asks for build_only), and those servers must run the image it built.
+    extra_config["10-binder-spawner"] = read_hub_file("binder_spawner.py")
+    hub["config"]["BinderSpawner"] = {"auth_enabled": s.authenticated}
+    if s.cors_allow_origin:
+        hub["config"]["BinderSpawner"]["cors_allow_origin"] = s.cors_allow_origin
+    if not s.authenticated:
+        singleuser["cmd"] = ["python3", "-c", read_hub_file("launch_server.py")]
     if s.fancy_profiles_image:
         name, _, tag = s.fancy_profiles_image.rpartition(":")
         hub["image"] = {"name": name, "tag": tag}
         extra_config["30-fancy-profiles"] = "from jupyterhub_fancy_profiles import setup_ui\n\nsetup_ui(c)\n"
         singleuser["profileList"] = fancy_profile_list()
-    if not extra_config:
-        del hub["extraConfig"]
     # No volume in the users' home: z2jh's default dynamic volume at /home/jovyan hides the
     # repository the Binder image holds there, and a claim per launch piles up with named servers.
     singleuser["storage"] = {"type": "none"}

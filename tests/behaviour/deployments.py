@@ -64,6 +64,10 @@ class Deployment:
         return "jupyterhub" in self.releases
 
     @property
+    def fancy_profiles(self) -> bool:
+        return bool((self.variant.config.get("fancyProfiles") or {}).get("enabled"))
+
+    @property
     def authenticated(self) -> bool:
         return self.variant.auth_type != "none"
 
@@ -109,6 +113,7 @@ def _signature(variant: Variant) -> tuple[Any, ...]:
         (config.get("ingress") or {}).get("controller", "nginx"),
         json.dumps(config.get("namedServers") or {}, sort_keys=True),
         config.get("binderUI", True),
+        bool((config.get("fancyProfiles") or {}).get("enabled")),
     )
 
 
@@ -124,10 +129,6 @@ def hub_variants() -> list[str]:
     committed = set(stack_files())
     for name, variant in sorted(VARIANTS.items(), key=lambda item: item[0] not in committed):
         if not {"binderhub", *SERVICE} & variant.charts or (wanted and name not in wanted):
-            continue
-        if (variant.config.get("fancyProfiles") or {}).get("enabled"):
-            # Its hub runs the operator's own image (z2jh plus jupyterhub-fancy-profiles), whose
-            # packages are not in the chart cache: there is nothing faithful to start it with.
             continue
         signature = _signature(variant)
         if signature not in seen:
@@ -205,7 +206,7 @@ def deployments() -> dict[str, Deployment]:
         job["launches"] = _launches(deployment)
         z2jh = CHARTS["jupyterhub"].version if deployment.service_shape else BINDERHUB_BUNDLED_JUPYTERHUB
         hub_jobs.append(job)
-        envs.append(hub_env(z2jh))
+        envs.append(hub_env(z2jh, fancy_profiles=deployment.fancy_profiles))
     for deployment, result in zip(prepared.values(), run_probes(envs, "run_hub", hub_jobs), strict=True):
         deployment.hub = result
     return prepared

@@ -28,9 +28,10 @@ def charts_dir() -> Path:
     return Path(os.environ.get("BINDERHUB_CHARTS_DIR") or ROOT_DIR.parent / "shared" / "charts").resolve()
 
 
-def hub_env(z2jh_version: str) -> str:
-    """The venv name of the z2jh hub image of `z2jh_version` (e.g. "4.4.0")."""
-    return f"hub-{z2jh_version}"
+def hub_env(z2jh_version: str, fancy_profiles: bool = False) -> str:
+    """The venv name of the z2jh hub image of `z2jh_version` (e.g. "4.4.0"); with
+    `fancy_profiles`, that image plus jupyterhub-fancy-profiles (what `fancyProfiles.hubImage` holds)."""
+    return f"hub-{z2jh_version}" + ("-fancy-profiles" if fancy_profiles else "")
 
 
 def run_probe(env: str, probe: str, jobs: list[dict[str, Any]], timeout: float = 300) -> list[dict[str, Any]]:

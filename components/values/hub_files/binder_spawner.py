@@ -29,6 +29,15 @@ class BinderSpawner(KubeSpawner):
             self.image = options["image"]
         return super().start()
 
+    async def load_user_options(self):
+        # A launch from BinderHub brings its own image (set in start()). The profile menu is for
+        # servers started from the hub's form: applied to a Binder launch it would read
+        # BinderHub's `image` as a menu choice (KubeSpawner's profile option of that name) and
+        # fail, or put the menu's default image in place of the one BinderHub built.
+        if "repo_url" in (self.user_options or {}):
+            return
+        await super().load_user_options()
+
     def get_args(self):
         if self.auth_enabled:
             return super().get_args()

@@ -115,7 +115,9 @@ def run_job(job: dict[str, Any], logs: CapturedLogs) -> dict[str, Any]:
 
         launcher.Launcher.api_request = hub_api  # type: ignore[method-assign]
         the_launcher = settings["launcher"]
-        if job["username"]:
+        # As BuildHandler.launch: the logged-in user when BinderHub has login, else a temporary one.
+        if settings["auth_enabled"]:
+            assert job["username"], "BinderHub has login on: the launch needs a logged-in user"
             username = job["username"]
             server_name = the_launcher.unique_name_from_repo(repo["url"]) if the_launcher.allow_named_servers else ""
         else:

@@ -7,7 +7,8 @@ them. For each job, in a forked child so no state leaks between jobs:
    `jupyterhub_config.py`, `hub.config`, `hub.extraConfig`, the authenticator, the database,
    services, roles and tokens, all as in the pod;
 2. for each launch, `User.spawn(server_name, options)`: the hub's own spawn path, with the one
-   call that would create the pod (`KubeSpawner.start`) replaced by recording KubeSpawner's
+   call that would create the pod (`KubeSpawner._start`, after it applies the user options and
+   profiles) replaced by recording KubeSpawner's
    `get_pod_manifest()`, and the waits on the network (server polling, HTTP readiness) skipped.
 Writes one JSON result per job: errors, warnings, classes in use, and each launch's pod.
 """
@@ -47,8 +48,12 @@ for _group in ("jupyterhub.authenticators", "jupyterhub.spawners", "jupyterhub.p
 
 
 async def _record_pod(self: kubespawner.KubeSpawner) -> tuple[str, int]:
+    """`KubeSpawner._start` up to the pod: the user options (profiles) applied, then the manifest
+    it would create, recorded; watching pods and events, and the API call, are not made."""
+    await self.load_user_options()
     pod = await self.get_pod_manifest()
-    self._recorded_pod = ApiClient().sanitize_for_serialization(pod)
+    async with ApiClient() as client:
+        self._recorded_pod = client.sanitize_for_serialization(pod)
     return ("198.51.100.24", self.port)
 
 
@@ -58,7 +63,7 @@ async def _no_wait(self: Any, *args: Any, **kwargs: Any) -> None:
 
 async def run_job(job: dict[str, Any], logs: CapturedLogs) -> dict[str, Any]:
     result: dict[str, Any] = {"errors": [], "launches": []}
-    kubespawner.KubeSpawner.start = _record_pod  # type: ignore[method-assign]
+    kubespawner.KubeSpawner._start = _record_pod  # type: ignore[method-assign]
     User._wait_up = _no_wait  # type: ignore[method-assign]
     Spawner.start_polling = lambda self: None  # type: ignore[method-assign]
     argv = [*job["command"], *job["args"]]
@@ -88,11 +93,10 @@ async def run_job(job: dict[str, Any], logs: CapturedLogs) -> dict[str, Any]:
             await user.spawn(launch["server_name"], options=launch["options"])
             spawner = user.spawners[launch["server_name"]]
             entry["pod"] = spawner._recorded_pod
-            entry["pvc"] = (
-                ApiClient().sanitize_for_serialization(spawner.get_pvc_manifest())
-                if spawner.storage_pvc_ensure
-                else None
-            )
+            entry["pvc"] = None
+            if spawner.storage_pvc_ensure:
+                async with ApiClient() as client:
+                    entry["pvc"] = client.sanitize_for_serialization(spawner.get_pvc_manifest())
         except BaseException as exc:
             entry["error"] = f"{exc!r}\n{traceback.format_exc()}"
         result["launches"].append(entry)
