@@ -15,12 +15,16 @@ import glob
 import importlib.abc
 import importlib.machinery
 import io
+import json
 import logging
 import os
 import socket
 import ssl
 import sys
+import tempfile
+import traceback
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 
@@ -134,6 +138,40 @@ def enter_container(job: dict[str, Any], workdir: str) -> None:
     os.makedirs(workdir, exist_ok=True)
     os.chdir(workdir)
     PodFilesystem(job).install()
+
+
+def run_jobs(run_job: Callable[[dict[str, Any], CapturedLogs], dict[str, Any]], workdir_prefix: str) -> None:
+    """Read the JSON jobs on stdin; run each in a forked child (in its container view, so no
+    state leaks between jobs); write the list of results as one JSON line on the real stdout.
+
+    A result is `run_job`'s dict (a crash of the probe itself becomes an `errors` entry) plus
+    `warnings`: everything logged at WARNING or above while it ran.
+    """
+    out = real_stdout()
+    jobs = json.load(sys.stdin)
+    results = []
+    for job in jobs:
+        read, write = os.pipe()
+        child = os.fork()
+        if child == 0:
+            os.close(read)
+            logs = CapturedLogs()
+            try:
+                enter_container(job, tempfile.mkdtemp(prefix=workdir_prefix))
+                result = run_job(job, logs)
+            except BaseException as exc:
+                result = {"errors": [f"probe: {exc!r}\n{traceback.format_exc()}"]}
+            result["warnings"] = logs.messages
+            with os.fdopen(write, "w") as pipe:
+                json.dump(result, pipe, default=str)
+            os._exit(0)
+        os.close(write)
+        with os.fdopen(read) as pipe:
+            text = pipe.read()
+        os.waitpid(child, 0)
+        results.append(json.loads(text))
+    out.write(json.dumps(results) + "\n")
+    out.flush()
 
 
 def real_stdout() -> io.TextIOBase:

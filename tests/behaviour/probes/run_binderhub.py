@@ -22,19 +22,15 @@ import json
 import os
 import queue
 import sys
-import tempfile
 import traceback
 from types import SimpleNamespace
 from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pod_fs import CapturedLogs, enter_container, real_stdout
-
-OUT = real_stdout()
-
-import kubernetes.client  # noqa: E402
-from binderhub import app as binderhub_app  # noqa: E402
-from binderhub import builder, launcher, registry  # noqa: E402
+import kubernetes.client
+from binderhub import app as binderhub_app
+from binderhub import builder, launcher, registry
+from pod_fs import CapturedLogs, run_jobs
 
 
 class _PodCreatedError(Exception):
@@ -168,30 +164,7 @@ def _registry_helper(helper: dict[str, Any] | None) -> Any:
 
 
 def main() -> None:
-    jobs = json.load(sys.stdin)
-    results = []
-    for job in jobs:
-        read, write = os.pipe()
-        child = os.fork()
-        if child == 0:
-            os.close(read)
-            logs = CapturedLogs()
-            try:
-                enter_container(job, tempfile.mkdtemp(prefix="binderhub-"))
-                result = run_job(job, logs)
-            except BaseException as exc:
-                result = {"errors": [f"probe: {exc!r}\n{traceback.format_exc()}"]}
-            result["warnings"] = logs.messages
-            with os.fdopen(write, "w") as pipe:
-                json.dump(result, pipe, default=str)
-            os._exit(0)
-        os.close(write)
-        with os.fdopen(read) as pipe:
-            text = pipe.read()
-        os.waitpid(child, 0)
-        results.append(json.loads(text))
-    OUT.write(json.dumps(results) + "\n")
-    OUT.flush()
+    run_jobs(run_job, "binderhub-")
 
 
 if __name__ == "__main__":

@@ -18,26 +18,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib.metadata
-import json
 import os
 import sys
-import tempfile
 import traceback
 from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pod_fs import CapturedLogs, enter_container, real_stdout
-
-OUT = real_stdout()
-
 # Imported before forking, as the hub image has them installed.
-import jupyterhub.app  # noqa: E402
-import kubespawner  # noqa: E402
-import oauthenticator  # noqa: E402, F401
-from jupyterhub import orm  # noqa: E402
-from jupyterhub.spawner import Spawner  # noqa: E402
-from jupyterhub.user import User  # noqa: E402
-from kubernetes_asyncio.client import ApiClient  # noqa: E402
+import jupyterhub.app
+import kubespawner
+import oauthenticator  # noqa: F401
+from jupyterhub import orm
+from jupyterhub.spawner import Spawner
+from jupyterhub.user import User
+from kubernetes_asyncio.client import ApiClient
+from pod_fs import CapturedLogs, run_jobs
 
 # The hub loads every installed authenticator, spawner and proxy class when it starts: done
 # once here, before forking, instead of once per job.
@@ -104,31 +99,7 @@ async def run_job(job: dict[str, Any], logs: CapturedLogs) -> dict[str, Any]:
 
 
 def main() -> None:
-    jobs = json.load(sys.stdin)
-    results = []
-    for job in jobs:
-        read, write = os.pipe()
-        child = os.fork()
-        if child == 0:
-            os.close(read)
-            logs = CapturedLogs()
-            workdir = tempfile.mkdtemp(prefix="srv-jupyterhub-")
-            try:
-                enter_container(job, workdir)
-                result = asyncio.run(run_job(job, logs))
-            except BaseException as exc:
-                result = {"errors": [f"probe: {exc!r}\n{traceback.format_exc()}"], "launches": []}
-            result["warnings"] = logs.messages
-            with os.fdopen(write, "w") as pipe:
-                json.dump(result, pipe, default=str)
-            os._exit(0)
-        os.close(write)
-        with os.fdopen(read) as pipe:
-            text = pipe.read()
-        os.waitpid(child, 0)
-        results.append(json.loads(text))
-    OUT.write(json.dumps(results) + "\n")
-    OUT.flush()
+    run_jobs(lambda job, logs: asyncio.run(run_job(job, logs)), "srv-jupyterhub-")
 
 
 if __name__ == "__main__":
