@@ -1,4 +1,4 @@
-# Hub config snippet (z2jh hub.extraConfig) for the `service` shape with BinderHub's UI:
+# Hub config snippet (z2jh hub.extraConfig) for the `service` shape, BinderHub page on or off:
 # servers that BinderHub launches run the image it built; anonymous visitors reach theirs
 # with the token BinderHub handed them. z2jh's jupyterhub_config.py runs this with exec() in its
 # own namespace: `c` is the hub's config there, and `get_config` is z2jh's (key, default) helper,
