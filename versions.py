@@ -40,3 +40,8 @@ def chart(name: str, overrides: dict[str, str] | None = None) -> ChartRef:
     ref = CHARTS[name]
     version = (overrides or {}).get(name)
     return ChartRef(ref.chart, ref.repo, version) if version else ref
+
+
+# The BinderHub source commit the pinned binderhub chart was built from (its version's `h<sha>`):
+# the behaviour tests run BinderHub's Python package at this commit.
+BINDERHUB_COMMIT = "b9fad995d5529e487c25a9f0795f4fe150a96f25"
