@@ -24,6 +24,7 @@ from typing import Any
 from behaviour.charts import Manifest, Rendered, render_release, secret_data
 from behaviour.envs import hub_env, run_probes
 from behaviour.pods import container_view, materialize
+from config import DEFAULT_REGISTRY
 from harness import ProgramRun, stack_files, unwrap
 from variants import ECR_HELPER, SERVICE, VARIANTS, Variant
 from versions import BINDERHUB_BUNDLED_JUPYTERHUB, CHARTS
@@ -87,10 +88,6 @@ class Deployment:
         found = [o for o in self.objects if o.get("kind") == "Secret" and o["metadata"]["name"] == name]
         assert len(found) == 1, f"{self.variant.name}: expected one Secret {name!r}, found {len(found)}"
         return found[0]
-
-
-# Each cloud's own registry, used when a stack names none.
-DEFAULT_REGISTRY = {"azure": "acr", "aws": "ecr", "gcp": "artifact-registry"}
 
 
 def registry_type(variant: Variant) -> str:
