@@ -74,14 +74,17 @@ def deploy_platform(
     storage_depends_on: Sequence[pulumi.Resource] = (),
 ) -> StackOutputs:
     on_cluster = pulumi.ResourceOptions(providers=[cluster.provider])
+    issuer = _tls_issuer(cfg, on_cluster) if cfg.tls_enabled else None
     namespace = k8s.core.v1.Namespace(
         "hub-namespace",
         metadata={"name": cfg.namespace},
         opts=pulumi.ResourceOptions(
             provider=cluster.provider,
             # Deleted while the storage provisioner still runs, after user servers and their
-            # disks are gone (KubeSpawner's pods and claims are not the charts').
-            depends_on=list(storage_depends_on),
+            # disks are gone (KubeSpawner's pods and claims are not the charts'); and while
+            # cert-manager still runs: the ACME challenges of the hub's certificates carry
+            # finalizers only cert-manager removes, so without it the namespace never goes.
+            depends_on=[*storage_depends_on, *([issuer.issuer] if issuer else [])],
             hooks=pulumi.ResourceHookBinding(
                 before_delete=[user_storage_hook("hub", cfg.namespace, cluster.kubeconfig, cluster.context)]
             ),
@@ -116,18 +119,7 @@ def deploy_platform(
 
     issuer_annotations: Mapping[str, str] = {}
     hub_depends_on: list[pulumi.Resource] = [*registry.depends_on, *storage_depends_on]
-    if cfg.tls_enabled:
-        assert cfg.tls.email  # guaranteed by config validation
-        issuer = CertManagerIssuer(
-            "tls",
-            CertManagerIssuerArgs(
-                chart=chart("cert-manager", cfg.charts),
-                email=cfg.tls.email,
-                ingress_class=cfg.ingress.class_name,
-                server=cfg.tls.server,
-            ),
-            opts=on_cluster,
-        )
+    if issuer is not None:
         issuer_annotations = issuer.annotations
         # Certificates are requested as soon as the hub's Ingresses exist: the issuer must be there.
         hub_depends_on.append(issuer.issuer)
@@ -224,6 +216,21 @@ def _service(
             release_name=binder_release,
             hub_api_token=settings.secrets.binder_api_token,
             depends_on=[*settings.registry.depends_on],
+        ),
+        opts=opts,
+    )
+
+
+def _tls_issuer(cfg: StackConfig[Any], opts: pulumi.ResourceOptions) -> CertManagerIssuer:
+    """cert-manager and its Let's Encrypt ClusterIssuer (TLS on)."""
+    assert cfg.tls.email  # guaranteed by config validation
+    return CertManagerIssuer(
+        "tls",
+        CertManagerIssuerArgs(
+            chart=chart("cert-manager", cfg.charts),
+            email=cfg.tls.email,
+            ingress_class=cfg.ingress.class_name,
+            server=cfg.tls.server,
         ),
         opts=opts,
     )

@@ -268,6 +268,18 @@ def test_releases_go_before_their_namespace_and_namespaces_before_the_cluster(va
                 assert deleted_before(run, reg, cluster), f"{reg.type} {reg.name} outlives the cluster"
 
 
+@pytest.mark.parametrize("variant", variants("cert-manager"), indirect=True)
+def test_the_hub_namespace_and_releases_go_while_cert_manager_still_runs(variant: Variant) -> None:
+    # The ACME challenges for the hub's certificates live in the hub namespace and carry a
+    # finalizer only cert-manager removes: with cert-manager gone first, the namespace hangs.
+    run = deploy(variant.name)
+    cert_manager = run.chart("cert-manager")
+    issuer = run.one("kubernetes:cert-manager.io/v1:ClusterIssuer")
+    for first in [hub_namespace(run), *hub_releases(run)]:
+        assert deleted_before(run, first, issuer), f"{first.name} outlives the ClusterIssuer"
+        assert deleted_before(run, first, cert_manager), f"{first.name} outlives cert-manager"
+
+
 @pytest.mark.parametrize("variant", variants("nginx-ingress"), indirect=True)
 def test_the_load_balancer_goes_before_its_address_and_network(variant: Variant) -> None:
     run = deploy(variant.name)
