@@ -1,35 +1,86 @@
-"""`make up` (scripts/up.sh) in a copy of the project, with fakes on PATH that record their calls:
-`pulumi`, `python3` (whose `-m pip install --target` lays down a fake `uv`) and that `uv`."""
+"""`make up|preview|destroy|secret` (scripts/up.sh, scripts/up.py) in a copy of the project, with
+fakes on PATH that record their calls: `pulumi` (answering from the project's files and a list of
+existing stacks), `python3` (whose `-m pip install --target` lays down a fake `uv`; anything else
+runs the real Python without site-packages, as on a fresh machine), that `uv`, and the clouds'
+CLIs when a test gives them."""
 
+import json
 import re
 import shutil
 import stat
 import subprocess
+import sys
+import typing
 from pathlib import Path
 
+import pytest
 import yaml
 
+from config import SECRET_KEYS, StackConfig
 from harness import ROOT_DIR
 
-FAKE_PULUMI = """#!/usr/bin/env bash
-echo "$*" >> "$FAKE_PULUMI_LOG"
-echo "PULUMI_BACKEND_URL=${PULUMI_BACKEND_URL:-}" >> "$FAKE_PULUMI_LOG"
-if [ "$1" = whoami ]; then exit ${FAKE_WHOAMI_EXIT:-1}; fi
-if [ "$1 $2" = "config set" ]; then echo "stdin=$(cat)" >> "$FAKE_PULUMI_LOG"; fi
-if [ "$1 $2 $3" = "config get binderhub:protect" ]; then echo "${FAKE_PROTECT:-}"; fi
-# Pulumi.yaml's uv toolchain looks uv up on PATH when it runs the program.
-case "$1" in up|preview|destroy) echo "pulumi finds uv: $(command -v uv || echo none)" >> "$FAKE_PULUMI_LOG" ;; esac
-exit 0
+sys.path.insert(0, str(ROOT_DIR / "scripts"))
+import up
+
+# pulumi: logs `pulumi <args>` and the backend it would use; answers whoami, stack select, config.
+FAKE_PULUMI = """#!PYTHON
+import json, os, shutil, sys
+from pathlib import Path
+import yaml
+
+args = sys.argv[1:]
+env = os.environ
+with open(env["FAKE_PULUMI_LOG"], "a") as log:
+    print("pulumi " + " ".join(args), file=log)
+    print("backend=" + env.get("PULUMI_BACKEND_URL", ""), file=log)
+    if args[:2] == ["config", "set"]:
+        print("stdin=" + sys.stdin.read(), file=log)
+    if args[0] in ("up", "preview", "destroy"):  # Pulumi.yaml's uv toolchain finds uv on PATH
+        print("toolchain uv: " + str(shutil.which("uv")), file=log)
+
+
+def fail(message):
+    print("error: " + message, file=sys.stderr)
+    sys.exit(255)
+
+
+stack = args[args.index("--stack") + 1] if "--stack" in args else None
+stacks = Path(env["FAKE_STACKS"])
+existing = stacks.read_text().split() if stacks.exists() else []
+if args[0] == "whoami":
+    if env.get("FAKE_WHOAMI_ERROR"):
+        fail(env["FAKE_WHOAMI_ERROR"])
+    print("someone")
+elif args[:2] == ["stack", "select"] and stack not in existing:
+    if "--create" not in args:
+        fail(f"no stack named '{stack}' found")
+    stacks.write_text(" ".join([*existing, stack]))
+elif args[:2] == ["config", "--json"]:
+    if env.get("FAKE_CONFIG_ERROR"):
+        fail(env["FAKE_CONFIG_ERROR"])
+    project = yaml.safe_load(Path("Pulumi.yaml").read_text())
+    values = {f"{project['name']}:{k}": v["default"] for k, v in project["config"].items() if "default" in v}
+    values.update(yaml.safe_load(Path(f"Pulumi.{stack}.yaml").read_text()).get("config") or {})
+    listed = {}
+    for key, value in values.items():
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            listed[key] = {"secret": True}
+        elif isinstance(value, (dict, list)):
+            listed[key] = {"value": json.dumps(value), "objectValue": value, "secret": False}
+        else:
+            listed[key] = {"value": json.dumps(value) if isinstance(value, bool) else str(value), "secret": False}
+    print(json.dumps(listed))
 """
 # uv: its version, or a logged call (with the environment it would sync).
 FAKE_UV = """#!/usr/bin/env bash
 if [ "$1" = --version ]; then echo "uv VERSION (fake)"; exit 0; fi
 echo "uv $* UV_PROJECT_ENVIRONMENT=${UV_PROJECT_ENVIRONMENT:-}" >> "$FAKE_PULUMI_LOG"
 """
-# python3: only `-m pip install ... --target DIR uv==VERSION` is expected; it installs FAKE_UV.
+# python3: `-m pip install ... --target DIR uv==VERSION` installs FAKE_UV; anything else is the
+# real interpreter with -S (no site-packages): up.py must run on the standard library alone.
 FAKE_PYTHON = """#!/usr/bin/env bash
+if [ "$1 $2 $3" != "-m pip install" ]; then exec "$REAL_PYTHON" -S "$@"; fi
 echo "python3 $*" >> "$FAKE_PULUMI_LOG"
-[ "$1 $2 $3" = "-m pip install" ] || exit 1
 while [ $# -gt 0 ]; do
   case "$1" in --target) target=$2; shift ;; uv==*) version=${1#uv==} ;; esac
   shift
@@ -38,16 +89,23 @@ mkdir -p "$target/bin"
 sed "s/VERSION/$version/" "$FAKE_UV_TEMPLATE" > "$target/bin/uv"
 chmod +x "$target/bin/uv"
 """
+# The clouds' CLIs: log the call; FAKE_<NAME>_ERROR makes it fail with that message.
+FAKE_CLI = """#!/usr/bin/env bash
+echo "NAME $*" >> "$FAKE_PULUMI_LOG"
+if [ -n "${FAKE_VAR_ERROR:-}" ]; then echo "$FAKE_VAR_ERROR" >&2; exit 254; fi
+echo '{"Account": "123456789012"}'
+"""
 _pin = re.search(r"^version=(\S+)$", (ROOT_DIR / "scripts" / "uv.sh").read_text(), re.M)
 assert _pin, "scripts/uv.sh no longer pins uv with a version= line"
 PINNED_UV = _pin.group(1)
+TOKEN = "pul-0123456789abcdef-secret-token"
 
 
 def project_copy(tmp_path: Path) -> Path:
     """What up.sh reads, copied: its runs must not touch the real work tree (.tools, .venv, state)."""
     repo = tmp_path / "repo"
-    shutil.copytree(ROOT_DIR / "scripts", repo / "scripts")
-    for path in ROOT_DIR.glob("Pulumi*.yaml"):
+    shutil.copytree(ROOT_DIR / "scripts", repo / "scripts", ignore=shutil.ignore_patterns("__pycache__"))
+    for path in [*ROOT_DIR.glob("Pulumi*.yaml"), ROOT_DIR / "config.py", ROOT_DIR / "Makefile"]:
         shutil.copy(path, repo / path.name)
     return repo
 
@@ -65,27 +123,62 @@ def run_up(
     uv_on_path: str | None = None,
     args: tuple[str, ...] = ("dev", "up"),
     stdin: str | None = None,
+    stacks: tuple[str, ...] = (),
+    local_state: bool = False,
+    logged_in: str | None = None,
+    tools: tuple[str, ...] = (),
+    command: list[str] | None = None,
+    extra_env: dict[str, str] | None = None,
     **env: str,
 ) -> tuple[int, str, list[str]]:
-    """Run up.sh in the copy; `uv_on_path` puts a uv of that version on PATH. Returns the exit
-    code, the output, and the calls the fakes logged, in order."""
+    """Run up.sh (or `command`, e.g. make) in the copy, with `env` and `extra_env` added to the
+    environment. `stacks` exist on the backend already; `local_state`: .pulumi-state holds an
+    earlier run's state; `logged_in` is the backend `pulumi login` recorded; `tools` are cloud CLIs
+    to put on PATH; `uv_on_path` a uv of that version. Returns the exit code, the output, and the
+    fakes' calls in order."""
     repo = tmp_path / "repo"
     if not repo.exists():
         project_copy(tmp_path)
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)
     log = tmp_path / "pulumi.log"
+    log.unlink(missing_ok=True)  # each run's calls only
     if with_pulumi:
-        write_tool(bin_dir / "pulumi", FAKE_PULUMI)
+        write_tool(bin_dir / "pulumi", FAKE_PULUMI.replace("PYTHON", sys.executable))
     write_tool(bin_dir / "python3", FAKE_PYTHON)
     (tmp_path / "uv.template").write_text(FAKE_UV)
     if uv_on_path is not None:
         write_tool(bin_dir / "uv", FAKE_UV.replace("VERSION", uv_on_path))
+    for tool in tools:
+        var = tool.split("-")[0].upper()
+        write_tool(bin_dir / tool, FAKE_CLI.replace("NAME", tool).replace("VAR", var))
+    (tmp_path / "stacks").write_text(" ".join(stacks))
+    if local_state:
+        (repo / ".pulumi-state" / ".pulumi").mkdir(parents=True, exist_ok=True)
+    if logged_in is not None:
+        (tmp_path / ".pulumi").mkdir(exist_ok=True)
+        (tmp_path / ".pulumi" / "credentials.json").write_text(json.dumps({"current": logged_in}))
     kube = tmp_path / "kubeconfig"
     if kubeconfig:
         kube.write_text("apiVersion: v1\nkind: Config\n")
-    # only the basics on PATH: no real pulumi, uv or python can be picked up
-    for tool in ("bash", "sed", "grep", "tr", "ls", "cat", "cut", "mkdir", "mktemp", "mv", "rm", "chmod", "dirname"):
+    # only the basics on PATH: no real pulumi, uv, python or cloud CLI can be picked up
+    basics = (
+        "bash",
+        "sed",
+        "grep",
+        "tr",
+        "ls",
+        "cat",
+        "cut",
+        "mkdir",
+        "mktemp",
+        "mv",
+        "rm",
+        "chmod",
+        "dirname",
+        "make",
+    )
+    for tool in basics:
         found = shutil.which(tool)
         if found and not (bin_dir / tool).exists():
             (bin_dir / tool).symlink_to(found)
@@ -94,12 +187,16 @@ def run_up(
         "HOME": str(tmp_path),
         "KUBECONFIG": str(kube),
         "FAKE_PULUMI_LOG": str(log),
+        "FAKE_STACKS": str(tmp_path / "stacks"),
         "FAKE_UV_TEMPLATE": str(tmp_path / "uv.template"),
+        "REAL_PYTHON": sys.executable,
         "PULUMI_CONFIG_PASSPHRASE": "test-passphrase",
         **env,
+        **(extra_env or {}),
     }
     result = subprocess.run(
-        ["bash", str(repo / "scripts" / "up.sh"), *args],
+        command or ["bash", str(repo / "scripts" / "up.sh"), *args],
+        cwd=repo,
         env=environment,
         capture_output=True,
         text=True,
@@ -117,7 +214,26 @@ def installs(calls: list[str]) -> list[str]:
 
 
 def pulumi_commands(calls: list[str]) -> list[str]:
-    return [c for c in calls if not c.startswith(("PULUMI_BACKEND_URL=", "pulumi finds uv:", "python3 ", "uv "))]
+    return [c.removeprefix("pulumi ") for c in calls if c.startswith("pulumi ")]
+
+
+def backends(calls: list[str]) -> set[str]:
+    """The PULUMI_BACKEND_URL every pulumi call ran with ("" when none was set)."""
+    return {c.removeprefix("backend=") for c in calls if c.startswith("backend=")}
+
+
+def deployed(calls: list[str]) -> bool:
+    """Whether a Pulumi command that runs the program (up, preview, destroy) was started."""
+    return any(c.split()[0] in ("up", "preview", "destroy") for c in pulumi_commands(calls))
+
+
+def with_stack_file(tmp_path: Path, stack: str, text: str, newline: str = "\n") -> None:
+    """Replace Pulumi.<stack>.yaml in the project copy (written with the given line ending)."""
+    repo = tmp_path / "repo" if (tmp_path / "repo").exists() else project_copy(tmp_path)
+    (repo / f"Pulumi.{stack}.yaml").write_bytes(text.replace("\n", newline).encode())
+
+
+# --- Without the CLI: a clear message, nothing installed (README promise) ---
 
 
 def test_missing_cli_fails_clearly_before_installing_anything(tmp_path: Path) -> None:
@@ -128,22 +244,288 @@ def test_missing_cli_fails_clearly_before_installing_anything(tmp_path: Path) ->
     assert not (tmp_path / "repo" / ".tools").exists()
 
 
-def test_missing_kubeconfig_fails_before_pulumi_runs(tmp_path: Path) -> None:
-    code, output, calls = run_up(tmp_path, kubeconfig=False)
-    assert code != 0
-    assert "no kubeconfig was found" in output and "binderhub:kubeconfig" in output
-    assert calls == []
+# --- The backend: the one you use, never a second copy ---
 
 
-def test_local_backend_and_passphrase_by_default(tmp_path: Path) -> None:
+def test_never_logged_in_uses_the_local_backend_and_a_passphrase(tmp_path: Path) -> None:
     code, output, calls = run_up(tmp_path)
     assert code == 0, output
     commands = pulumi_commands(calls)
-    assert commands[0] == "whoami"
-    assert "stack select --create dev --secrets-provider passphrase" in commands
+    assert "whoami" not in commands  # nothing to ask: there is no login
+    assert "stack select --stack dev --create --secrets-provider passphrase" in commands
     assert commands[-1] == "up --stack dev"
-    backend = [c for c in calls if c.startswith("PULUMI_BACKEND_URL=")][-1]
-    assert backend == f"PULUMI_BACKEND_URL=file://{tmp_path / 'repo'}/.pulumi-state"
+    assert backends(calls) == {f"file://{tmp_path / 'repo'}/.pulumi-state"}
+    assert (tmp_path / "repo" / ".pulumi-state").is_dir()
+
+
+def test_a_logged_in_user_keeps_their_backend_and_its_secrets_provider(tmp_path: Path) -> None:
+    code, output, calls = run_up(tmp_path, logged_in="https://api.pulumi.com")
+    assert code == 0, output
+    commands = pulumi_commands(calls)
+    assert commands[0] == "whoami"
+    assert backends(calls) == {""}  # nothing forced
+    assert "stack select --stack dev --create" in commands  # the backend's own secrets provider
+    assert commands[-1] == "up --stack dev"
+    assert not (tmp_path / "repo" / ".pulumi-state").exists()
+
+
+def test_a_chosen_secrets_provider_is_used_on_any_backend(tmp_path: Path) -> None:
+    kms = "awskms://alias/binderhub?region=us-east-1"
+    code, output, calls = run_up(tmp_path, logged_in="s3://my-state", PULUMI_SECRETS_PROVIDER=kms)
+    assert code == 0, output
+    assert f"stack select --stack dev --create --secrets-provider {kms}" in pulumi_commands(calls)
+
+
+@pytest.mark.parametrize("action", ["up", "destroy"])
+@pytest.mark.parametrize("login", ["credentials file", "PULUMI_HOME", "access token", "PULUMI_BACKEND_URL"])
+def test_a_failing_login_stops_with_the_backends_error_instead_of_a_second_copy(
+    tmp_path: Path, action: str, login: str
+) -> None:
+    env = {"FAKE_WHOAMI_ERROR": "getting user info: 401 Unauthorized: token expired"}
+    logged_in = None
+    if login == "credentials file":
+        logged_in = "https://api.pulumi.com"
+    elif login == "PULUMI_HOME":
+        (tmp_path / "elsewhere").mkdir()
+        (tmp_path / "elsewhere" / "credentials.json").write_text(json.dumps({"current": "https://pulumi.uni.edu"}))
+        env["PULUMI_HOME"] = str(tmp_path / "elsewhere")
+    elif login == "access token":
+        env["PULUMI_ACCESS_TOKEN"] = TOKEN
+    else:
+        env["PULUMI_BACKEND_URL"] = "postgres://state:db-password@db.uni.edu/pulumi"
+    code, output, calls = run_up(tmp_path, args=("dev", action), stacks=("dev",), logged_in=logged_in, extra_env=env)
+    assert code != 0
+    assert "401 Unauthorized: token expired" in output and "pulumi login" in output
+    assert pulumi_commands(calls) == ["whoami"]  # no stack selected, created or destroyed
+    assert installs(calls) == []
+    assert not (tmp_path / "repo" / ".pulumi-state").exists()
+    assert TOKEN not in output and "db-password" not in output
+
+
+def test_a_logged_out_user_gets_the_local_backend(tmp_path: Path) -> None:
+    code, output, calls = run_up(tmp_path, logged_in="")  # `pulumi logout` empties "current"
+    assert code == 0, output
+    assert backends(calls) == {f"file://{tmp_path / 'repo'}/.pulumi-state"}
+
+
+def test_the_local_state_of_an_earlier_run_keeps_being_used_after_a_login(tmp_path: Path) -> None:
+    code, output, calls = run_up(tmp_path, logged_in="https://api.pulumi.com", stacks=("dev",), local_state=True)
+    assert code == 0, output
+    assert backends(calls) == {f"file://{tmp_path / 'repo'}/.pulumi-state"}
+    assert "whoami" not in pulumi_commands(calls)
+    assert ".pulumi-state" in output and "https://api.pulumi.com" in output  # says which and why
+
+
+def test_unreadable_login_state_stops_before_choosing_a_backend(tmp_path: Path) -> None:
+    (tmp_path / ".pulumi").mkdir()
+    (tmp_path / ".pulumi" / "credentials.json").write_text("{not json")
+    code, output, calls = run_up(tmp_path)
+    assert code != 0
+    assert "credentials.json" in output
+    assert calls == []
+
+
+def test_no_passphrase_without_a_terminal_fails_clearly_before_installing(tmp_path: Path) -> None:
+    code, output, calls = run_up(tmp_path, PULUMI_CONFIG_PASSPHRASE="")
+    assert code != 0
+    assert "export PULUMI_CONFIG_PASSPHRASE" in output
+    assert pulumi_commands(calls) == []
+    assert installs(calls) == []
+
+
+# --- STACK and KEY are data ---
+
+
+@pytest.mark.parametrize(
+    "stack", ["dev;touch pwned", "dev$(touch pwned)", "`touch pwned`", "../dev", "dev\n", "dev prod", "", "x" * 101]
+)
+def test_a_stack_name_outside_pulumis_rules_is_refused_and_never_run(tmp_path: Path, stack: str) -> None:
+    code, output, calls = run_up(tmp_path, args=(stack, "up"))
+    assert code != 0
+    assert repr(stack) in output and "letters, digits, '-', '_' or '.'" in output
+    assert calls == []
+    assert not (tmp_path / "repo" / "pwned").exists()
+
+
+def test_a_stack_without_its_file_is_refused_with_the_stacks_there(tmp_path: Path) -> None:
+    code, output, calls = run_up(tmp_path, args=("staging", "up"))
+    assert code != 0
+    assert "no Pulumi.staging.yaml" in output
+    assert all(name in output for name in ("aws", "baremetal", "dev", "gcp", "prod"))
+    assert calls == []
+
+
+@pytest.mark.parametrize(
+    ("target", "variable"),
+    [
+        ("up", "STACK=dev;touch pwned"),
+        ("destroy", "STACK=dev';touch pwned;'"),
+        ("preview", "STACK=$(shell touch pwned)"),
+        ("secret", "KEY=oauthClientSecret;touch pwned"),
+        ("secret", "KEY=`touch pwned`"),
+    ],
+)
+def test_make_passes_stack_and_key_as_one_argument(tmp_path: Path, target: str, variable: str) -> None:
+    """The issue's example: `make up 'STACK=dev;echo X'` ran the echo and exited 0."""
+    code, output, calls = run_up(tmp_path, command=["make", "--no-print-directory", target, variable], stacks=("dev",))
+    assert code != 0
+    value = variable.split("=", 1)[1]
+    assert repr(value) in output  # refused by up.py, as one value
+    assert not (tmp_path / "repo" / "pwned").exists()
+    assert not deployed(calls)
+
+
+def test_make_up_passes_the_default_stack(tmp_path: Path) -> None:
+    code, output, calls = run_up(tmp_path, command=["make", "--no-print-directory", "up"])
+    assert code == 0, output
+    assert pulumi_commands(calls)[-1] == "up --stack dev"
+
+
+def test_the_secret_keys_are_the_programs() -> None:
+    assert up.secret_keys() == SECRET_KEYS
+
+
+@pytest.mark.parametrize("key", SECRET_KEYS)
+def test_make_secret_stores_stdin_encrypted_and_never_prints_it(tmp_path: Path, key: str) -> None:
+    # No kubeconfig needed yet: it may be the very secret being stored.
+    code, output, calls = run_up(tmp_path, kubeconfig=False, args=("baremetal", "secret", key), stdin="s3cret-value")
+    assert code == 0, output
+    assert "stack select --stack baremetal --create --secrets-provider passphrase" in pulumi_commands(calls)
+    assert pulumi_commands(calls)[-1] == f"config set --secret --stack baremetal binderhub:{key}"
+    assert "stdin=s3cret-value" in calls
+    assert "s3cret-value" not in output
+    assert not deployed(calls)
+    assert installs(calls) == []  # storing a secret runs no program
+
+
+@pytest.mark.parametrize("key", ["registrypassword", "", "registry.username", "oauthClientSecret extra"])
+def test_make_secret_refuses_a_key_the_program_does_not_read(tmp_path: Path, key: str) -> None:
+    code, output, calls = run_up(tmp_path, args=("dev", "secret", key), stdin="x")
+    assert code != 0
+    assert repr(key) in output and all(k in output for k in SECRET_KEYS)
+    assert calls == []
+
+
+# --- Pre-flight: what the target needs, read from the configuration as Pulumi parses it ---
+
+
+def test_missing_kubeconfig_fails_before_anything_is_installed_or_deployed(tmp_path: Path) -> None:
+    code, output, calls = run_up(tmp_path, kubeconfig=False)
+    assert code != 0
+    assert "no kubeconfig was found" in output and "KEY=kubeconfig" in output
+    assert installs(calls) == [] and not deployed(calls)
+
+
+def test_any_existing_file_in_kubeconfig_will_do(tmp_path: Path) -> None:
+    """kubectl (and the program) merge $KUBECONFIG's files, skipping those that do not exist."""
+    kube = tmp_path / "kubeconfig"
+    code, output, _ = run_up(tmp_path, KUBECONFIG=f"{tmp_path / 'missing'}:{kube}")
+    assert code == 0, output
+    kube.unlink()
+    code, output, calls = run_up(tmp_path, kubeconfig=False, KUBECONFIG=f"{tmp_path / 'missing'}:{kube}")
+    assert code != 0
+    assert f"{tmp_path / 'missing'}:{kube}" in output
+    assert not deployed(calls)
+
+
+def test_a_stored_kubeconfig_secret_stands_for_the_file(tmp_path: Path) -> None:
+    text = (ROOT_DIR / "Pulumi.dev.yaml").read_text() + "  binderhub:kubeconfig:\n    secure: v1:AAAA\n"
+    with_stack_file(tmp_path, "dev", text)
+    code, output, _ = run_up(tmp_path, kubeconfig=False)
+    assert code == 0, output
+    assert "AAAA" not in output
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_the_stack_file_is_read_as_yaml(tmp_path: Path, newline: str) -> None:
+    """A comment after the value, or CRLF line endings, were read as 'no cloud'."""
+    text = "config:\n  binderhub:cloud: existing   # the lab's k3s\n  binderhub:registry:\n    type: dockerhub\n"
+    with_stack_file(tmp_path, "dev", text, newline)
+    code, output, calls = run_up(tmp_path)
+    assert code == 0, output
+    assert pulumi_commands(calls)[-1] == "up --stack dev"
+
+
+@pytest.mark.parametrize("cloud", ["", "  binderhub:cloud: openstack\n", "  binderhub:cloud:\n    secure: v1:AAAA\n"])
+def test_a_stack_without_a_valid_cloud_is_refused(tmp_path: Path, cloud: str) -> None:
+    with_stack_file(tmp_path, "dev", "config:\n" + cloud + "  binderhub:namespace: hub\n")
+    code, output, calls = run_up(tmp_path)
+    assert code != 0
+    assert "binderhub:cloud" in output and "existing, azure, aws, gcp" in output
+    assert "AAAA" not in output
+    assert installs(calls) == [] and not deployed(calls)
+
+
+def test_the_wrapper_checks_every_target_the_program_has() -> None:
+    clouds = typing.get_args(StackConfig.model_fields["cloud"].annotation)
+    assert set(up.TARGET_CHECKS) == set(clouds)
+    assert set(up.PROTECTED) == set(clouds)
+
+
+def test_aws_without_the_aws_cli_is_refused_before_the_cluster_exists(tmp_path: Path) -> None:
+    code, output, calls = run_up(tmp_path, args=("aws", "up"), AWS_ACCESS_KEY_ID="AKIA0000")
+    assert code != 0
+    assert "aws CLI" in output and "aws eks get-token" in output
+    assert installs(calls) == [] and not deployed(calls)
+
+
+def test_an_aws_sso_profile_without_a_credentials_file_is_accepted(tmp_path: Path) -> None:
+    code, output, calls = run_up(tmp_path, args=("aws", "up"), tools=("aws",), AWS_PROFILE="uni-sso")
+    assert code == 0, output
+    assert not (tmp_path / ".aws").exists()
+    # asked of the CLI, in the stack's region
+    region = yaml.safe_load((ROOT_DIR / "Pulumi.aws.yaml").read_text())["config"]["binderhub:cluster"]["region"]
+    assert f"aws sts get-caller-identity --region {region}" in calls
+    assert pulumi_commands(calls)[-1] == "up --stack aws"
+
+
+def test_aws_credentials_the_cli_rejects_are_refused_with_its_message(tmp_path: Path) -> None:
+    error = "Error when retrieving token from sso: Token has expired and refresh failed"
+    code, output, calls = run_up(tmp_path, args=("aws", "up"), tools=("aws",), FAKE_AWS_ERROR=error)
+    assert code != 0
+    assert error in output and "aws sso login" in output
+    assert installs(calls) == [] and not deployed(calls)
+
+
+def test_gcp_without_the_gke_auth_plugin_is_refused_before_the_cluster_exists(tmp_path: Path) -> None:
+    code, output, calls = run_up(tmp_path, args=("gcp", "up"), GOOGLE_APPLICATION_CREDENTIALS="/keys/sa.json")
+    assert code != 0
+    assert up.GKE_AUTH_PLUGIN in output
+    assert installs(calls) == [] and not deployed(calls)
+
+
+def test_gcp_needs_credentials_besides_the_plugin(tmp_path: Path) -> None:
+    code, output, calls = run_up(tmp_path, args=("gcp", "up"), tools=("gke-gcloud-auth-plugin",))
+    assert code != 0
+    assert "gcloud auth application-default login" in output
+    assert not deployed(calls)
+    adc = tmp_path / ".config" / "gcloud" / "application_default_credentials.json"
+    adc.parent.mkdir(parents=True)
+    adc.write_text("{}")
+    code, output, calls = run_up(tmp_path, args=("gcp", "up"), tools=("gke-gcloud-auth-plugin",))
+    assert code == 0, output
+
+
+def test_the_gke_plugin_checked_is_the_one_the_kubeconfig_runs() -> None:
+    from components.cluster.gke import AUTH_PLUGIN
+
+    assert up.GKE_AUTH_PLUGIN == AUTH_PLUGIN
+
+
+def test_azure_takes_an_az_login_or_a_service_principal(tmp_path: Path) -> None:
+    code, output, calls = run_up(tmp_path, args=("prod", "up"))
+    assert code != 0 and "az login" in output and not deployed(calls)
+    code, output, calls = run_up(tmp_path, args=("prod", "up"), tools=("az",), FAKE_AZ_ERROR="Please run 'az login'")
+    assert code != 0 and "az account show" in output and not deployed(calls)
+    code, output, calls = run_up(tmp_path, args=("prod", "up"), tools=("az",))
+    assert code == 0, output
+    assert "az account show" in calls
+    (tmp_path / "bin" / "az").unlink()
+    code, output, calls = run_up(tmp_path, args=("prod", "up"), ARM_CLIENT_ID="00000000-0000-0000-0000-000000000000")
+    assert code == 0, output
+
+
+# --- Install, then run ---
 
 
 def test_a_fresh_machine_gets_the_pinned_uv_from_pip_and_the_locked_runtime_packages(tmp_path: Path) -> None:
@@ -159,15 +541,15 @@ def test_a_fresh_machine_gets_the_pinned_uv_from_pip_and_the_locked_runtime_pack
     assert project["options"]["toolchain"] == "uv"
     assert sync.startswith("uv sync ") and " --locked " in sync and " --no-dev " in sync
     assert sync.endswith(f"UV_PROJECT_ENVIRONMENT={repo / project['options']['virtualenv']}")
-    # installed before the program runs, and Pulumi finds that same uv
-    assert calls.index(sync) < calls.index("up --stack dev")
-    uv_for_pulumi = next(c for c in calls if c.startswith("pulumi finds uv:"))
-    assert uv_for_pulumi == f"pulumi finds uv: {repo}/.tools/uv-{PINNED_UV}/bin/uv"
+    # installed after every check, before the program runs, and Pulumi finds that same uv
+    assert calls.index(sync) > calls.index("pulumi config --json --stack dev")
+    assert calls.index(sync) < calls.index("pulumi up --stack dev")
+    uv_for_pulumi = next(c for c in calls if c.startswith("toolchain uv:"))
+    assert uv_for_pulumi == f"toolchain uv: {repo}/.tools/uv-{PINNED_UV}/bin/uv"
 
 
 def test_the_next_run_reuses_the_installed_uv(tmp_path: Path) -> None:
     run_up(tmp_path)
-    (tmp_path / "pulumi.log").unlink()
     code, output, calls = run_up(tmp_path)
     assert code == 0, output
     assert [c.split()[0:2] for c in installs(calls)] == [["uv", "sync"]]  # no pip this time
@@ -177,61 +559,84 @@ def test_a_uv_of_the_pinned_version_on_path_is_used_and_another_is_not(tmp_path:
     code, output, calls = run_up(tmp_path, uv_on_path=PINNED_UV)
     assert code == 0, output
     assert [c.split()[0:2] for c in installs(calls)] == [["uv", "sync"]]
-    assert f"pulumi finds uv: {tmp_path}/bin/uv" in calls
+    assert f"toolchain uv: {tmp_path}/bin/uv" in calls
 
     other = tmp_path / "other"
     other.mkdir()
     code, output, calls = run_up(other, uv_on_path="0.1.0")
     assert code == 0, output
     assert [c.split()[0:2] for c in installs(calls)] == [["python3", "-m"], ["uv", "sync"]]
-    assert f"pulumi finds uv: {other}/repo/.tools/uv-{PINNED_UV}/bin/uv" in calls
+    assert f"toolchain uv: {other}/repo/.tools/uv-{PINNED_UV}/bin/uv" in calls
 
 
-def test_a_logged_in_user_keeps_their_backend(tmp_path: Path) -> None:
-    code, output, calls = run_up(tmp_path, FAKE_WHOAMI_EXIT="0")
-    assert code == 0, output
-    assert "PULUMI_BACKEND_URL=" in calls  # nothing forced
-    assert "up --stack dev" in calls
-
-
-def test_no_passphrase_without_a_terminal_fails_clearly_before_installing(tmp_path: Path) -> None:
-    code, output, calls = run_up(tmp_path, PULUMI_CONFIG_PASSPHRASE="")
-    assert code != 0
-    assert "export PULUMI_CONFIG_PASSPHRASE" in output
-    assert "up --stack dev" not in calls
-    assert installs(calls) == []
-
-
-def test_make_secret_stores_stdin_encrypted_in_the_stack(tmp_path: Path) -> None:
-    # No kubeconfig needed yet: it may be the very secret being stored.
-    code, output, calls = run_up(
-        tmp_path, kubeconfig=False, args=("baremetal", "secret", "oauthClientSecret"), stdin="s3cret-value"
-    )
-    assert code == 0, output
-    assert "stack select --create baremetal --secrets-provider passphrase" in calls
-    assert "config set --secret --stack baremetal binderhub:oauthClientSecret" in calls
-    assert "stdin=s3cret-value" in calls
-    assert not any(c.startswith("up ") for c in calls)
-    assert installs(calls) == []  # storing a secret runs no program
-
-
-def test_make_secret_refuses_a_key_the_program_does_not_read(tmp_path: Path) -> None:
-    code, output, calls = run_up(tmp_path, args=("dev", "secret", "registrypassword"), stdin="x")
-    assert code != 0
-    assert "registrypassword" in output and "registryPassword" in output
-    assert calls == []
+# --- preview and destroy act on what exists, and fail closed ---
 
 
 def test_make_destroy_runs_the_program_for_its_delete_hooks(tmp_path: Path) -> None:
-    code, output, calls = run_up(tmp_path, args=("dev", "destroy"))
+    code, output, calls = run_up(tmp_path, args=("dev", "destroy"), stacks=("dev",), local_state=True)
     assert code == 0, output
+    assert "stack select --stack dev" in pulumi_commands(calls)
     assert pulumi_commands(calls)[-1] == "destroy --run-program --stack dev"
     assert any(c.startswith("uv sync ") for c in calls)  # the program's packages, for its hooks
 
 
-def test_destroying_a_protected_stack_says_how_to_unprotect(tmp_path: Path) -> None:
-    code, output, calls = run_up(tmp_path, args=("dev", "destroy"), FAKE_PROTECT="true")
+@pytest.mark.parametrize("action", ["preview", "destroy"])
+@pytest.mark.parametrize("logged_in", [None, "https://api.pulumi.com"])
+def test_preview_or_destroy_of_a_stack_that_does_not_exist_creates_nothing(
+    tmp_path: Path, action: str, logged_in: str | None
+) -> None:
+    # locally: a state folder with other stacks in it
+    local = logged_in is None
+    code, output, calls = run_up(
+        tmp_path, args=("dev", action), stacks=("prod",), local_state=local, logged_in=logged_in
+    )
     assert code != 0
-    assert "is protected" in output and "pulumi config set binderhub:protect false --stack dev" in output
-    assert not any(c.startswith("destroy") for c in calls)
-    assert installs(calls) == []
+    assert "nothing is deployed under that name" in output
+    assert not any("--create" in c for c in pulumi_commands(calls))
+    assert (tmp_path / "stacks").read_text() == "prod"
+    assert installs(calls) == [] and not deployed(calls)
+
+
+@pytest.mark.parametrize("action", ["preview", "destroy"])
+def test_preview_or_destroy_without_any_state_creates_nothing(tmp_path: Path, action: str) -> None:
+    code, output, calls = run_up(tmp_path, args=("dev", action))
+    assert code != 0
+    assert "nothing is deployed from here" in output
+    assert calls == []
+    assert not (tmp_path / "repo" / ".pulumi-state").exists()
+
+
+def test_destroying_a_protected_managed_stack_names_what_is_protected_and_how_to_lift_it(tmp_path: Path) -> None:
+    code, output, calls = run_up(tmp_path, args=("prod", "destroy"), stacks=("prod",), local_state=True, tools=("az",))
+    assert code != 0
+    assert "is protected" in output and "AKS cluster" in output
+    assert "pulumi config set binderhub:protect false --stack prod" in output
+    assert installs(calls) == [] and not deployed(calls)
+
+
+def test_destroying_a_protected_existing_cluster_stack_does_not_claim_the_cluster(tmp_path: Path) -> None:
+    with_stack_file(tmp_path, "dev", (ROOT_DIR / "Pulumi.dev.yaml").read_text() + "  binderhub:protect: true\n")
+    code, output, calls = run_up(tmp_path, args=("dev", "destroy"), stacks=("dev",), local_state=True)
+    assert code != 0
+    assert "is protected" in output and "hub namespace" in output and "ingress address" in output
+    assert "cluster itself is not this stack's" in output
+    assert installs(calls) == [] and not deployed(calls)
+
+
+@pytest.mark.parametrize(
+    ("extra", "env"),
+    [
+        ("", {"FAKE_CONFIG_ERROR": "could not parse Pulumi.dev.yaml: yaml: line 3: mapping values are not allowed"}),
+        ("  binderhub:protect: maybe\n", {}),
+        ("  binderhub:protect:\n    secure: v1:AAAA\n", {}),
+    ],
+)
+def test_destroy_fails_closed_when_the_protection_cannot_be_read(
+    tmp_path: Path, extra: str, env: dict[str, str]
+) -> None:
+    with_stack_file(tmp_path, "dev", (ROOT_DIR / "Pulumi.dev.yaml").read_text() + extra)
+    code, output, calls = run_up(tmp_path, args=("dev", "destroy"), stacks=("dev",), local_state=True, extra_env=env)
+    assert code != 0
+    assert "binderhub:protect" in output or "mapping values are not allowed" in output
+    assert "AAAA" not in output
+    assert installs(calls) == [] and not deployed(calls)

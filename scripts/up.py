@@ -1,0 +1,364 @@
+"""`make up|preview|destroy|secret`: every check first, then the program's packages, then Pulumi.
+
+Run by scripts/up.sh as `python3 scripts/up.py STACK ACTION [KEY]`, before anything is installed, so
+it uses the standard library only. STACK and KEY come from the command line: they are checked
+here and passed on as single argv elements, never through a shell.
+
+Order, and why:
+1. STACK, ACTION and KEY are valid (nothing else runs otherwise).
+2. The state backend: the one you use, never a second one behind your back (`choose_backend`).
+3. The stack: `up` and `secret` may create it; `preview` and `destroy` only act on one that exists.
+4. Its configuration, as Pulumi reads it (`pulumi config --json`: Pulumi's YAML parser, the
+   project's defaults): the target's credentials and tools, and for `destroy` the protection.
+5. Only then the program's packages (uv.lock into .venv), and the Pulumi command.
+Any failure prints `error: ...` on stderr and exits 1; no secret value is ever printed.
+"""
+
+import ast
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCAL_STATE = ROOT / ".pulumi-state"
+# What `pulumi login` uses when no URL is given (Pulumi Cloud).
+PULUMI_CLOUD = "https://api.pulumi.com"
+ACTIONS = ("up", "preview", "destroy", "secret")
+# Pulumi's rule for stack names (sdk/go/common/tokens: ValidateStackName, as the service enforces).
+STACK_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
+# The kubeconfig GKE clusters get authenticates through this plugin (components/cluster/gke.py).
+GKE_AUTH_PLUGIN = "gke-gcloud-auth-plugin"
+# Besides the cluster and registry a managed stack creates, `binderhub:protect` covers what users'
+# data and DNS depend on; on an existing cluster only those, as the cluster is not this stack's.
+PROTECTED_EVERYWHERE = "the hub namespace with its volumes, and the ingress address"
+PROTECTED = {
+    "azure": f"the resource group and AKS cluster, the ACR registry it created, {PROTECTED_EVERYWHERE}",
+    "aws": f"the EKS cluster, the ECR registry it created, {PROTECTED_EVERYWHERE}",
+    "gcp": f"the GKE cluster, the Artifact Registry repository it created, {PROTECTED_EVERYWHERE}",
+    "existing": f"{PROTECTED_EVERYWHERE} (your cluster itself is not this stack's to delete)",
+}
+
+
+class RefusedError(Exception):
+    """A check failed: the message says what, with which value, and what to do."""
+
+
+def secret_keys(config_py: Path = ROOT / "config.py") -> tuple[str, ...]:
+    """config.SECRET_KEYS, read from the source: importing config.py would need the program's
+    packages, which are not installed yet (and `make secret` never installs them)."""
+    for node in ast.parse(config_py.read_text()).body:
+        # SECRET_KEYS = (...), or with an annotation
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            target, value = node.target, node.value
+        else:
+            continue
+        if isinstance(target, ast.Name) and target.id == "SECRET_KEYS":
+            try:
+                keys = ast.literal_eval(value)
+            except ValueError:
+                break
+            if isinstance(keys, tuple) and all(isinstance(key, str) for key in keys):
+                return keys
+    raise RefusedError(f"{config_py} has no SECRET_KEYS tuple of strings: cannot tell which secrets the program reads")
+
+
+def check_arguments(argv: list[str]) -> tuple[str, str, str | None]:
+    """(stack, action, secret key or None) from `STACK ACTION [KEY]`; KEY only for `secret`."""
+    if len(argv) not in (2, 3) or argv[1] not in ACTIONS:
+        raise RefusedError(f"usage: up.py STACK {'|'.join(ACTIONS)} [KEY], got {argv!r}")
+    stack, action = argv[0], argv[1]
+    key = argv[2] if len(argv) == 3 else None
+    if not STACK_NAME.fullmatch(stack):
+        raise RefusedError(
+            f"STACK={stack!r} is not a stack name: use 1-100 letters, digits, '-', '_' or '.' "
+            f"(stacks here: {', '.join(stack_names())})"
+        )
+    if not (ROOT / f"Pulumi.{stack}.yaml").is_file():
+        raise RefusedError(f"no Pulumi.{stack}.yaml: stacks here are {', '.join(stack_names())}")
+    if action != "secret":
+        if key:
+            raise RefusedError(f"KEY={key!r} is only for `make secret`")
+        return stack, action, None
+    keys = secret_keys()
+    if key not in keys:
+        raise RefusedError(f"KEY={key or ''!r} is not a secret this program reads: use one of {', '.join(keys)}")
+    return stack, action, key
+
+
+def stack_names() -> list[str]:
+    return sorted(path.name[len("Pulumi.") : -len(".yaml")] for path in ROOT.glob("Pulumi.?*.yaml"))
+
+
+def pulumi(*args: str, env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """A Pulumi command whose output we read: captured, and non-interactive (no stdin), so that
+    it answers or fails instead of prompting (a login, a new stack)."""
+    return subprocess.run(
+        ["pulumi", *args], env=env, cwd=ROOT, capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False
+    )
+
+
+def shown(url: str) -> str:
+    """A backend URL fit to print: a password in it (postgres://user:password@...) is masked."""
+    return re.sub(r"(//[^/:@]*):[^/@]*@", r"\1:***@", url)
+
+
+def logged_in_backend(env: Mapping[str, str]) -> str | None:
+    """The backend `pulumi login` recorded, as the CLI finds it: `current` in
+    $PULUMI_HOME/credentials.json (default ~/.pulumi); else Pulumi Cloud when PULUMI_ACCESS_TOKEN
+    is set (how CI logs in); else None: never logged in (or logged out). Raises RefusedError when the
+    file exists but cannot be read: not knowing is no reason to pick a backend."""
+    home = Path(env["PULUMI_HOME"]) if env.get("PULUMI_HOME") else Path.home() / ".pulumi"
+    credentials = home / "credentials.json"
+    try:
+        current = json.loads(credentials.read_text()).get("current") if credentials.exists() else None
+    except (OSError, ValueError, AttributeError) as problem:
+        raise RefusedError(f"cannot read Pulumi's login from {credentials}: {problem}") from problem
+    if isinstance(current, str) and current:
+        return current
+    return PULUMI_CLOUD if env.get("PULUMI_ACCESS_TOKEN") else None
+
+
+def choose_backend(env: dict[str, str], action: str) -> str:
+    """The state backend's URL; sets PULUMI_BACKEND_URL in `env` when the choice is ours.
+
+    In order: PULUMI_BACKEND_URL; the local folder when it holds state from an earlier run (even
+    if you have logged in since: your stacks are there); the backend you are logged in to, which
+    must answer `pulumi whoami`; the local folder when you have never logged in. A failing login
+    is an error, never a reason to use the local folder: that deployed a second copy of everything.
+    """
+    explicit = env.get("PULUMI_BACKEND_URL")
+    current = None if explicit else logged_in_backend(env)
+    local = f"file://{LOCAL_STATE}"
+    if not explicit and ((LOCAL_STATE / ".pulumi").is_dir() or current is None):
+        if not LOCAL_STATE.is_dir() and action in ("preview", "destroy"):
+            raise RefusedError(
+                f"there is no state in {LOCAL_STATE} and you are not logged in to a Pulumi backend: "
+                "nothing is deployed from here to preview or destroy"
+            )
+        LOCAL_STATE.mkdir(exist_ok=True)
+        env["PULUMI_BACKEND_URL"] = local
+        why = "your stacks from an earlier run" if (LOCAL_STATE / ".pulumi").is_dir() else "no `pulumi login` found"
+        if current:
+            why += f"; not your login to {shown(current)}: move .pulumi-state away to use that"
+        print(f"Using the local state backend {local} ({why})", file=sys.stderr)
+        return local
+    url = explicit or current or PULUMI_CLOUD
+    whoami = pulumi("whoami", env=env)
+    if whoami.returncode != 0:
+        raise RefusedError(
+            f"the Pulumi backend {shown(url)} did not answer `pulumi whoami`:\n{whoami.stderr.strip()}\n"
+            f"  Log in again (pulumi login {shown(url)}) or check your network, then rerun. Nothing was changed;\n"
+            "  make does not fall back to a local backend, which would deploy a second copy."
+        )
+    return url
+
+
+def secrets_provider(backend: str, env: Mapping[str, str]) -> str | None:
+    """The provider for a new stack: PULUMI_SECRETS_PROVIDER when set; a passphrase on the local
+    file backend; otherwise None, the backend's own default (Pulumi Cloud encrypts itself)."""
+    return env.get("PULUMI_SECRETS_PROVIDER") or ("passphrase" if backend.startswith("file://") else None)
+
+
+def check_passphrase(provider: str | None, env: Mapping[str, str]) -> None:
+    """Pulumi prompts for a passphrase only at a terminal: say so before it fails half-way."""
+    given = env.get("PULUMI_CONFIG_PASSPHRASE") or env.get("PULUMI_CONFIG_PASSPHRASE_FILE")
+    if provider == "passphrase" and not given and not sys.stdin.isatty():
+        raise RefusedError(
+            "secrets are encrypted with a passphrase: export PULUMI_CONFIG_PASSPHRASE "
+            "(or PULUMI_CONFIG_PASSPHRASE_FILE)."
+        )
+
+
+def select_stack(stack: str, backend: str, provider: str | None, env: Mapping[str, str], *, create: bool) -> None:
+    """Select the stack, creating it only when `create` (for `up` and `secret`)."""
+    args = ["stack", "select", "--stack", stack]
+    if create:
+        args += ["--create"] + (["--secrets-provider", provider] if provider else [])
+    selected = pulumi(*args, env=env)
+    if selected.returncode == 0:
+        return
+    if not create and "no stack named" in selected.stderr:
+        raise RefusedError(
+            f"there is no stack {stack!r} on the backend {shown(backend)}: nothing is deployed under that name "
+            f"here (`make up STACK={stack}` creates it)"
+        )
+    raise RefusedError(f"cannot select stack {stack!r} on {shown(backend)}:\n{selected.stderr.strip()}")
+
+
+def read_config(stack: str, env: Mapping[str, str]) -> dict[str, dict[str, object]]:
+    """The stack's configuration as the program will see it, from `pulumi config --json`:
+    {"binderhub:cloud": {"value": "aws", "secret": false}, ...}; a secret has no "value"."""
+    listed = pulumi("config", "--json", "--stack", stack, env=env)
+    if listed.returncode != 0:
+        raise RefusedError(f"cannot read the configuration of stack {stack!r}:\n{listed.stderr.strip()}")
+    try:
+        config = json.loads(listed.stdout)
+    except ValueError as problem:
+        raise RefusedError(f"`pulumi config --json` printed no JSON for stack {stack!r}: {problem}") from problem
+    if not isinstance(config, dict):
+        raise RefusedError(f"`pulumi config --json` printed no mapping for stack {stack!r}")
+    return config
+
+
+def plain(config: Mapping[str, dict[str, object]], key: str, valid: str) -> str | None:
+    """A non-secret value as Pulumi lists it (a string), or None when the key is not set.
+    Raises RefusedError for a secret: these keys decide what to check, which needs their value.
+    `valid` says what the key takes, for the message."""
+    entry = config.get(key)
+    if entry is None:
+        return None
+    value = entry.get("value")
+    if entry.get("secret") or not isinstance(value, str):
+        raise RefusedError(f"{key} is stored as a secret: it is a plain setting, {valid}.")
+    return value
+
+
+def run_quietly(command: list[str], env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
+    """A credentials probe: its output (account ids, user names) is not printed, its errors are."""
+    return subprocess.run(command, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False)
+
+
+def check_existing(stack: str, config: Mapping[str, dict[str, object]], env: Mapping[str, str]) -> None:
+    """A kubeconfig where the program looks, as kubectl does (kubeconfig.py): the `binderhub:kubeconfig`
+    secret, or one of $KUBECONFIG's files (else ~/.kube/config) that exists."""
+    paths = [Path(path) for path in env.get("KUBECONFIG", "").split(os.pathsep) if path]
+    paths = paths or [Path.home() / ".kube" / "config"]
+    if "binderhub:kubeconfig" not in config and not any(path.is_file() for path in paths):
+        raise RefusedError(
+            f"stack {stack!r} deploys to an existing cluster but no kubeconfig was found at "
+            f"{os.pathsep.join(map(str, paths))}.\n"
+            f"  Point KUBECONFIG at your cluster, or: make secret STACK={stack} KEY=kubeconfig < kubeconfig.yaml"
+        )
+
+
+def check_azure(stack: str, config: Mapping[str, dict[str, object]], env: Mapping[str, str]) -> None:
+    """An `az login` session the provider can use, or a service principal in ARM_* variables."""
+    if env.get("ARM_CLIENT_ID"):
+        return
+    if shutil.which("az", path=env.get("PATH")) is None:
+        raise RefusedError("no Azure credentials: install the Azure CLI and run 'az login' (or set ARM_CLIENT_ID/...).")
+    account = run_quietly(["az", "account", "show"], env)
+    if account.returncode != 0:
+        raise RefusedError(
+            f"no Azure credentials: `az account show` failed:\n{account.stderr.strip()}\n  Run 'az login'."
+        )
+
+
+def check_aws(stack: str, config: Mapping[str, dict[str, object]], env: Mapping[str, str]) -> None:
+    """The aws CLI (the EKS kubeconfig runs `aws eks get-token`) and credentials it accepts, asked
+    of the CLI itself so that SSO profiles, roles and instance credentials count as they will."""
+    if shutil.which("aws", path=env.get("PATH")) is None:
+        raise RefusedError(
+            "the aws CLI (v2) is not on PATH: the EKS cluster's kubeconfig runs `aws eks get-token`, so the "
+            "deployment would fail once the cluster exists. Install it, then run 'aws configure' or 'aws sso login'."
+        )
+    cluster = config.get("binderhub:cluster", {}).get("objectValue")
+    region = cluster.get("region") if isinstance(cluster, dict) else None
+    command = ["aws", "sts", "get-caller-identity"] + (["--region", region] if isinstance(region, str) else [])
+    identity = run_quietly(command, env)
+    if identity.returncode != 0:
+        raise RefusedError(
+            f"no usable AWS credentials: `aws sts get-caller-identity` failed:\n{identity.stderr.strip()}\n"
+            "  Run 'aws configure' or 'aws sso login', or set AWS_PROFILE."
+        )
+
+
+def check_gcp(stack: str, config: Mapping[str, dict[str, object]], env: Mapping[str, str]) -> None:
+    """Application default credentials, and the plugin the GKE kubeconfig authenticates with."""
+    if shutil.which(GKE_AUTH_PLUGIN, path=env.get("PATH")) is None:
+        raise RefusedError(
+            f"{GKE_AUTH_PLUGIN} is not on PATH: the GKE cluster's kubeconfig runs it, so the deployment would "
+            f"fail once the cluster exists. Install it: gcloud components install {GKE_AUTH_PLUGIN}"
+        )
+    gcloud = Path(env["CLOUDSDK_CONFIG"]) if env.get("CLOUDSDK_CONFIG") else Path.home() / ".config" / "gcloud"
+    if not (
+        env.get("GOOGLE_APPLICATION_CREDENTIALS")
+        or env.get("GOOGLE_CREDENTIALS")
+        or (gcloud / "application_default_credentials.json").is_file()
+    ):
+        raise RefusedError("no Google Cloud credentials: run 'gcloud auth application-default login'.")
+
+
+# One check per value of binderhub:cloud (config.StackConfig.cloud; a test keeps the two equal).
+TARGET_CHECKS: dict[str, Callable[[str, Mapping[str, dict[str, object]], Mapping[str, str]], None]] = {
+    "existing": check_existing,
+    "azure": check_azure,
+    "aws": check_aws,
+    "gcp": check_gcp,
+}
+
+
+def check_target(stack: str, config: Mapping[str, dict[str, object]], env: Mapping[str, str]) -> str:
+    """The stack's target (binderhub:cloud), after checking what deploying to it needs."""
+    valid = f"one of {', '.join(TARGET_CHECKS)}"
+    cloud = plain(config, "binderhub:cloud", valid)
+    if cloud not in TARGET_CHECKS:
+        found = "no binderhub:cloud" if cloud is None else f"binderhub:cloud to {cloud!r}"
+        raise RefusedError(f"Pulumi.{stack}.yaml sets {found}: use {valid}.")
+    TARGET_CHECKS[cloud](stack, config, env)
+    return cloud
+
+
+def check_unprotected(stack: str, cloud: str, config: Mapping[str, dict[str, object]]) -> None:
+    """Refuse to destroy a protected stack (the engine would stop half-way), or one whose
+    protection cannot be told: anything but true or false counts as protected."""
+    protect = plain(config, "binderhub:protect", "true or false")
+    if protect in (None, "false"):
+        return
+    if protect != "true":
+        raise RefusedError(f"binderhub:protect is {protect!r} in stack {stack!r}: set true or false before destroying.")
+    raise RefusedError(
+        f"stack {stack!r} is protected (binderhub:protect: true): {PROTECTED[cloud]} refuse deletion.\n"
+        "  To tear it down, lift the protection, apply it, then destroy:\n"
+        f"    pulumi config set binderhub:protect false --stack {stack}\n"
+        f"    make up STACK={stack}        # changes only the protection flags\n"
+        f"    make destroy STACK={stack}"
+    )
+
+
+def install_program_packages(env: dict[str, str]) -> None:
+    """uv.lock's packages without the dev group into .venv, for the program Pulumi runs. Pulumi's
+    uv toolchain (Pulumi.yaml) calls uv itself, so the pinned uv goes first on PATH in `env`."""
+    found = subprocess.run(["bash", "scripts/uv.sh"], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    if found.returncode != 0:
+        raise RefusedError("could not install the pinned uv (scripts/uv.sh, output above)")
+    env["PATH"] = f"{Path(found.stdout.strip()).parent}{os.pathsep}{env.get('PATH', '')}"
+    if subprocess.run(["bash", "scripts/venv.sh", "runtime"], cwd=ROOT, env=env).returncode != 0:
+        raise RefusedError("could not install the program's packages into .venv (scripts/venv.sh, output above)")
+
+
+def main(argv: list[str]) -> int:
+    """`up.py STACK ACTION [KEY]`; the exit code of the Pulumi command, or 1 when refused."""
+    try:
+        stack, action, key = check_arguments(argv)
+        env = dict(os.environ)
+        backend = choose_backend(env, action)
+        provider = secrets_provider(backend, env)
+        check_passphrase(provider, env)
+        select_stack(stack, backend, provider, env, create=action in ("up", "secret"))
+        if action == "secret":
+            # The value comes from stdin (or Pulumi's hidden prompt) and goes straight to Pulumi.
+            command = ["config", "set", "--secret", "--stack", stack, f"binderhub:{key}"]
+            return subprocess.run(["pulumi", *command], cwd=ROOT, env=env).returncode
+        config = read_config(stack, env)
+        cloud = check_target(stack, config, env)
+        if action == "destroy":
+            check_unprotected(stack, cloud, config)
+        install_program_packages(env)
+    except RefusedError as problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 1
+    # destroy --run-program: the delete hooks (user volumes, ECR repositories) live in the program.
+    command = {"up": ["up"], "preview": ["preview", "--diff"], "destroy": ["destroy", "--run-program"]}[action]
+    return subprocess.run(["pulumi", *command, "--stack", stack], cwd=ROOT, env=env).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
