@@ -11,10 +11,15 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar, get_args, get_origin
+from urllib.parse import urlsplit
 
 import pulumi
+import semver
+from publicsuffixlist import PublicSuffixList
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -27,6 +32,8 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from components.values.hosts import compute_hosts
+from kubeconfig import KubeconfigError, resolve_kubeconfig
 from versions import CHARTS
 
 NAMESPACE = "binderhub"
@@ -38,6 +45,8 @@ _DNS_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a
 _DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 # Docker repository path component: lowercase alphanumerics separated by '.', '_', '__' or '-'.
 _IMAGE_PREFIX = re.compile(r"^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*$")
+# A URL's host: DNS labels, one or more (an in-cluster Service name like `keycloak` counts).
+_URL_HOST = re.compile(r"(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _K8S_VERSION = re.compile(r"^\d+\.\d+(\.\d+)?$")
 
@@ -51,7 +60,7 @@ def _matching(pattern: str, what: str) -> AfterValidator:
     compiled = re.compile(pattern)
 
     def check(value: str) -> str:
-        if not compiled.match(value):
+        if not compiled.fullmatch(value):
             raise ValueError(f"is not valid: expected {what}")
         return value
 
@@ -59,39 +68,117 @@ def _matching(pattern: str, what: str) -> AfterValidator:
 
 
 def _dns_name(value: str) -> str:
-    if not _DNS_NAME.match(value):
+    if not _DNS_NAME.fullmatch(value):
         raise ValueError("is not a DNS name: use lowercase labels separated by dots, e.g. example.org")
     return value
 
 
 def _dns_label(value: str) -> str:
-    if not _DNS_LABEL.match(value):
+    if not _DNS_LABEL.fullmatch(value):
         raise ValueError("is not a DNS label: lowercase letters, digits and '-', at most 63 characters")
     return value
 
 
-def _http_url(value: str) -> str:
-    if not re.match(r"^https?://[^\s/]+", value):
-        raise ValueError("is not a URL: expected http(s)://host[/path]")
-    return value
+def _url_check(*, path: bool, what: str) -> Callable[[str], str]:
+    """A parsed http(s) URL: a host (DNS name or IP) and optional port, no user info, no
+    fragment; with `path=False` nothing may follow the host (a registry URL, a CORS origin)."""
+
+    def check(value: str) -> str:
+        try:
+            parts = urlsplit(value)
+            port = parts.port  # raises on a port that is not a number in 1-65535
+        except ValueError:
+            parts, port = None, None
+        host = (parts.hostname or "") if parts else ""
+        valid = (
+            parts is not None
+            and parts.scheme in ("http", "https")
+            and not parts.username
+            and not parts.password
+            and not parts.fragment
+            and not any(c.isspace() for c in value)
+            and (_URL_HOST.fullmatch(host) is not None or _is_ip(host))
+            and (port is None or port > 0)
+            and (path or (parts.path in ("", "/") and not parts.query))
+        )
+        if not valid:
+            raise ValueError(f"is not valid: expected {what}")
+        return value
+
+    return check
+
+
+def _url(*, path: bool, what: str) -> AfterValidator:
+    return AfterValidator(_url_check(path=path, what=what))
+
+
+def _is_ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _email(value: str) -> str:
-    if not _EMAIL.match(value):
+    if not _EMAIL.fullmatch(value):
         raise ValueError("is not an email address")
     return value
 
 
 def _ip(value: str) -> str:
     try:
-        return str(ipaddress.ip_address(value))
+        address = ipaddress.ip_address(value)
     except ValueError:
         raise ValueError("is not an IP address, e.g. 203.0.113.10") from None
+    # Kubernetes' Service validation (ValidateNonSpecialIP) refuses these for externalIPs.
+    if address.is_unspecified or address.is_loopback or address.is_link_local or address.is_multicast:
+        raise ValueError(
+            "is a special address (unspecified, loopback, link-local or multicast) that Kubernetes refuses "
+            "for a Service's external IPs; use the node's routable address, e.g. 203.0.113.10"
+        )
+    return str(address)
+
+
+# Names RFC 2606 and RFC 6761 reserve (documentation, testing, local use, and the special-use
+# names IANA lists): Let's Encrypt refuses them as account contacts and as certificate names.
+_RESERVED_DOMAINS = ("example.com", "example.net", "example.org")
+_SPECIAL_USE_TLDS = ("example", "test", "invalid", "localhost", "local", "internal", "onion", "alt", "home.arpa")
+_PUBLIC_SUFFIXES = PublicSuffixList(accept_unknown=False)
+
+
+def _acme_domain(domain: str, what: str) -> str:
+    """`domain` if Let's Encrypt accepts it (a name under a public suffix, not a reserved one).
+
+    Rules from Boulder's policy authority (letsencrypt/boulder, policy/pa.go): a name must end in
+    a public suffix (Mozilla's Public Suffix List), must not be a public suffix itself, and must
+    not be reserved; a certificate name is at most 253 characters, 63 per label.
+    """
+    name = domain.lower().rstrip(".")
+    if name in _RESERVED_DOMAINS or name.endswith(tuple("." + d for d in _RESERVED_DOMAINS)):
+        raise ValueError(f"uses a reserved documentation domain (RFC 2606) that Let's Encrypt refuses as {what}")
+    if name.rsplit(".", 1)[-1] in _SPECIAL_USE_TLDS or name.endswith(tuple("." + t for t in _SPECIAL_USE_TLDS)):
+        raise ValueError(f"uses a special-use name (RFC 6761) that Let's Encrypt refuses as {what}")
+    if _PUBLIC_SUFFIXES.privatesuffix(name) is None:
+        raise ValueError(
+            f"is not under a public suffix (Public Suffix List), so Let's Encrypt refuses it as {what}: use a "
+            "registered domain such as uni.edu"
+        )
+    return domain
+
+
+def _acme_email(value: str) -> str:
+    _acme_domain(value.rpartition("@")[2], "an account email domain")
+    return value
 
 
 DnsName = Annotated[str, AfterValidator(_dns_name)]
 DnsLabel = Annotated[str, AfterValidator(_dns_label)]
-HttpUrl = Annotated[str, AfterValidator(_http_url)]
+# A URL with a path (OAuth endpoints, a token service), and one that is only scheme://host[:port].
+HttpUrl = Annotated[str, _url(path=True, what="an http(s) URL: http(s)://host[:port][/path], no spaces or user info")]
+HostUrl = Annotated[
+    str, _url(path=False, what="http(s)://host[:port] with nothing after the host (no path, query or spaces)")
+]
 Email = Annotated[str, AfterValidator(_email)]
 IpAddress = Annotated[str, AfterValidator(_ip)]
 
@@ -235,7 +322,7 @@ def _azure_region(value: str) -> str:
 
 
 def _azure_vm_size(value: str) -> str:
-    match = re.match(_AZURE_VM, value)
+    match = re.fullmatch(_AZURE_VM, value)
     if not match:
         raise ValueError("is not an Azure VM size: expected a name like Standard_D2s_v3 (az vm list-sizes -l <region>)")
     # Constrained-vCPU sizes (Standard_E4-2s_v3) run the second number of vCPUs.
@@ -252,7 +339,7 @@ def _azure_system_vm_size(value: str) -> str:
 
 
 def _azure_resource_group(value: str) -> str:
-    if not re.match(r"^[\w().-]{1,90}$", value) or value.endswith("."):
+    if not re.fullmatch(r"[\w().-]{1,90}", value) or value.endswith("."):
         raise ValueError(
             "is not a resource group name: 1-90 letters, digits, '_', '-', '.', '(' or ')', not ending in '.'"
         )
@@ -359,7 +446,7 @@ class GcpClusterConfig(ManagedClusterConfig):
         ]
         | None
     ) = None
-    release_channel: Annotated[Literal["RAPID", "REGULAR", "STABLE"], BeforeValidator(_upper)] = "REGULAR"
+    release_channel: Annotated[Literal["RAPID", "REGULAR", "STABLE", "EXTENDED"], BeforeValidator(_upper)] = "REGULAR"
     # GKE also accepts its patch form, e.g. 1.33.2-gke.1240000 (the cluster's minimum master version).
     kubernetes_version: (
         Annotated[
@@ -436,42 +523,85 @@ REGISTRY_CLOUDS: dict[str, str] = {"acr": "azure", "ecr": "aws", "artifact-regis
 DEFAULT_REGISTRY: dict[str, str] = {"azure": "acr", "aws": "ecr", "gcp": "artifact-registry"}
 
 
+def _without_trailing_dashes(value: Any) -> Any:
+    # BinderHub's docs write prefixes as `binder-dev-`; the program adds the `-` itself.
+    return value.rstrip("-") if isinstance(value, str) and value.rstrip("-") else value
+
+
+# Docker Hub namespaces (a Docker ID or an organization): 4-30 lowercase letters and digits.
+_DOCKER_HUB_NAMESPACE = "4-30 lowercase letters and digits (a Docker ID or Docker Hub organization)"
+_PATH_COMPONENT = "lowercase letters and digits, separated by '.', '_' or '-' (a Docker repository path component)"
+
+
 class RegistryConfig(Model):
+    """Where BinderHub pushes built images and the kubelet pulls them.
+
+    Every value that becomes part of an image name is a valid repository path component
+    (distribution/reference's grammar), so each `<host>/<path>/<prefix>-<slug>` the program
+    builds is a valid image reference.
+    """
+
     type: RegistryType
     prefix: Annotated[
         str,
-        _matching(
-            _IMAGE_PREFIX.pattern,
-            "lowercase letters and digits, separated by '.', '_' or '-' (a Docker repository name)",
-        ),
+        BeforeValidator(_without_trailing_dashes),
+        _matching(_IMAGE_PREFIX.pattern, _PATH_COMPONENT + "; a trailing '-' is fine, the program adds one"),
         Field(max_length=64),
     ] = "binder"
     username: str | None = None
-    organization: (
-        Annotated[
-            str, _matching(r"^[a-z0-9]+([._-][a-z0-9]+)*$", "a Docker Hub organization (lowercase letters and digits)")
-        ]
-        | None
-    ) = None
-    url: HttpUrl | None = None
+    organization: Annotated[str, _matching(r"[a-z0-9]{4,30}", _DOCKER_HUB_NAMESPACE)] | None = None
+    url: HostUrl | None = None
     token_url: HttpUrl | None = None
-    project: (
-        Annotated[
-            str, _matching(_IMAGE_PREFIX.pattern, "a registry project name (lowercase letters, digits, '.', '_', '-')")
-        ]
-        | None
-    ) = None
+    project: Annotated[str, _matching(_IMAGE_PREFIX.pattern, _PATH_COMPONENT)] | None = None
     # ECR / Artifact Registry: days after which built images are deleted (BinderHub rebuilds on demand).
     expire_after_days: int = Field(30, ge=1, le=3650)
 
     @model_validator(mode="after")
     def _required_for_type(self) -> RegistryConfig:
+        problems = _unused_keys(self, "registry", self.type, REGISTRY_KEYS)
         # custom needs a project: BinderHub looks images up by their last two path components.
         required = {"dockerhub": ("username",), "custom": ("url", "username", "project")}.get(self.type, ())
         missing = [to_camel(name) for name in required if getattr(self, name) is None]
         if missing:
-            raise ValueError(f"registry type {self.type!r} needs {', '.join('registry.' + m for m in missing)}")
+            problems.append(f"registry type {self.type!r} needs {', '.join('registry.' + m for m in missing)}")
+        namespace = self.organization or self.username
+        if self.type == "dockerhub" and namespace and not re.fullmatch(r"[a-z0-9]{4,30}", namespace):
+            key = "registry.organization" if self.organization else "registry.username"
+            problems.append(
+                f"{key} {namespace!r} becomes the image namespace docker.io/{namespace}/...: expected "
+                f"{_DOCKER_HUB_NAMESPACE}"
+            )
+        if problems:
+            raise ValueError("\n".join(problems))
         return self
+
+
+# The keys each registry.type uses besides `type`; any other key set is refused (it would do nothing).
+REGISTRY_KEYS: dict[str, frozenset[str]] = {
+    "acr": frozenset({"prefix", "project"}),
+    "ecr": frozenset({"prefix", "expire_after_days"}),
+    "artifact-registry": frozenset({"prefix", "expire_after_days"}),
+    "dockerhub": frozenset({"prefix", "username", "organization"}),
+    "custom": frozenset({"prefix", "url", "token_url", "username", "project"}),
+    "none": frozenset({"prefix"}),
+}
+
+
+def _unused_keys(model: BaseModel, section: str, kind: str, used: dict[str, frozenset[str]]) -> list[str]:
+    """One line per key set in `section` that the chosen `section.type` never reads.
+
+    A key that does nothing is a mistake the user cannot see: a client id without an auth type
+    deploys an anonymous hub, a group rule GitHub's authenticator never receives locks everyone out.
+    """
+    problems = []
+    for name in sorted(model.model_fields_set - {"type"} - used[kind]):
+        users = sorted(t for t, keys in used.items() if name in keys)
+        problems.append(
+            f"{section}.{to_camel(name)} is not used by {section}.type {kind!r}"
+            + (f"; it is for {section}.type " + " or ".join(repr(t) for t in users) if users else "")
+            + " (remove it, or set the type that uses it)"
+        )
+    return problems
 
 
 class HostsConfig(Model):
@@ -481,7 +611,7 @@ class HostsConfig(Model):
 
 class TlsConfig(Model):
     enabled: bool | None = None  # default: on when a domain is set
-    email: Email | None = None
+    email: Annotated[Email, AfterValidator(_acme_email)] | None = None
     server: Literal["staging", "production"] = "production"
 
 
@@ -511,6 +641,25 @@ class AuthConfig(Model):
     # token to the user's server as $OAUTH_ACCESS_TOKEN, e.g. to reach data services.
     pass_tokens: bool = False
 
+    @model_validator(mode="after")
+    def _keys_for_type(self) -> AuthConfig:
+        problems = _unused_keys(self, "auth", self.type, AUTH_KEYS)
+        if "groups_claim" in self.model_fields_set and not self.allowed_groups and self.type == "generic":
+            problems.append("auth.groupsClaim is only read with auth.allowedGroups (the groups it names)")
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+
+_LOGIN_KEYS = frozenset({"client_id", "allowed_users", "admin_users", "allow_all", "pass_tokens"})
+# The keys each auth.type hands to its authenticator (components/values/auth.py).
+AUTH_KEYS: dict[str, frozenset[str]] = {
+    "none": frozenset(),
+    "github": _LOGIN_KEYS | {"allowed_organizations"},
+    "generic": _LOGIN_KEYS
+    | {"authorize_url", "token_url", "userdata_url", "username_claim", "scope", "allowed_groups", "groups_claim"},
+}
+
 
 class NamedServersConfig(Model):
     enabled: bool = False
@@ -539,16 +688,27 @@ class CullConfig(Model):
     users: bool | None = None  # default: cull (delete) users only when anonymous
 
 
+_ORIGIN_URL = _url_check(path=False, what="'*' or one origin, scheme://host[:port] (no path, no spaces)")
+
+
+def _origin(value: str) -> str:
+    return value if value == "*" else _ORIGIN_URL(value)
+
+
 class CorsConfig(Model):
-    allow_origin: str | None = None
+    # Sent as Access-Control-Allow-Origin: `*` or one origin, scheme://host[:port].
+    allow_origin: Annotated[str, AfterValidator(_origin)] | None = None
 
 
 def _chart_versions(value: dict[str, str]) -> dict[str, str]:
     for name, version in value.items():
         if name not in CHARTS:
             raise ValueError(f"unknown chart {name!r}; charts: {', '.join(sorted(CHARTS))}")
-        if not version or version.lower() == "latest":
-            raise ValueError(f"chart {name!r} needs an exact version, not {version!r}")
+        # Helm takes ranges (`*`, `^4`, `>=4.0`) and `latest`; a stack pins what it was tested with.
+        if not isinstance(version, str) or not semver.Version.is_valid(version):
+            raise ValueError(
+                f"chart {name!r} needs an exact version (SemVer, e.g. {CHARTS[name].version}), not {version!r}"
+            )
     return value
 
 
@@ -619,11 +779,46 @@ class StackConfig(Model, Generic[ClusterT]):
         if self.ingress.address and self.ingress.controller != "existing":
             problems.append("ingress.address is only for ingress.controller 'existing'")
         problems += _auth_problems(self.auth, secrets)
+        problems += self._name_problems()
         problems += self._shape_problems()
         problems += self._node_problems()
         if problems:
             raise ValueError("\n".join(problems))
         return self
+
+    def _name_problems(self) -> list[str]:
+        """Names the cluster or Let's Encrypt would refuse, or that collide with the program's own."""
+        problems: list[str] = []
+        if self.namespace in RESERVED_NAMESPACES or self.namespace.startswith("kube-"):
+            problems.append(
+                f"namespace {self.namespace!r} belongs to the cluster or to a component this program installs "
+                f"({', '.join(sorted(RESERVED_NAMESPACES))}, kube-*); choose another, e.g. 'binderhub'"
+            )
+        if self.tls_enabled:
+            for key, host in self._static_hosts():
+                try:
+                    _certificate_name(host)
+                except ValueError as error:
+                    problems.append(f"{key}: the TLS host {host!r} {error}")
+        return problems
+
+    def _static_hosts(self) -> list[tuple[str, str]]:
+        """(config key, host) for every public host known before the cluster exists."""
+        cluster = self.cluster if isinstance(self.cluster, ExistingClusterConfig) else None
+        address = self.ingress.address or (cluster.external_ips[0] if cluster and cluster.external_ips else None)
+        key = "domain" if self.domain else "hosts" if self.hosts else "wildcardDns"
+        if not (self.domain or self.hosts):
+            # Hosts derive from the load balancer's address: check the wildcard DNS with any IP.
+            address = address or "203.0.113.10"
+        hosts = compute_hosts(
+            domain=self.domain,
+            binder_host=self.hosts.binder if self.hosts else None,
+            hub_host=self.hosts.hub if self.hosts else None,
+            wildcard_dns=self.wildcard_dns,
+            address=address,
+            tls=True,
+        )
+        return [(key, hosts.binder), (key, hosts.hub)] if hosts.binder != hosts.hub else [(key, hosts.hub)]
 
     def _shape_problems(self) -> list[str]:
         problems: list[str] = []
@@ -688,6 +883,22 @@ class StackConfig(Model, Generic[ClusterT]):
         return problems
 
 
+# Namespaces the cluster owns or this program installs into (components/cert_manager.py,
+# ingress_nginx.py, openebs.py, the ECR credential helper in stacks/aws.py); a test checks the
+# list against every Namespace the program creates.
+RESERVED_NAMESPACES = frozenset(
+    {"default", "kube-system", "kube-public", "kube-node-lease", "cert-manager", "nginx-ingress", "openebs"}
+    | {"binderhub-registry"}
+)
+
+
+def _certificate_name(host: str) -> str:
+    """`host` if it fits in a certificate (RFC 5280 / Let's Encrypt: 253 characters, 63 per label)."""
+    if len(host) > 253 or any(len(label) > 63 for label in host.split(".")):
+        raise ValueError("is longer than a certificate name may be (253 characters, 63 per label)")
+    return _acme_domain(host, "a certificate name")
+
+
 def _registry_types_for(cloud: str) -> list[str]:
     return [t for t in RegistryType.__args__ if REGISTRY_CLOUDS.get(t, cloud) == cloud]  # type: ignore[attr-defined]
 
@@ -695,8 +906,6 @@ def _registry_types_for(cloud: str) -> list[str]:
 def _auth_problems(auth: AuthConfig, secrets: set[str]) -> list[str]:
     problems: list[str] = []
     if auth.type == "none":
-        if auth.pass_tokens:
-            problems.append("auth.passTokens needs auth.type 'github' or 'generic'")
         return problems
     if not auth.client_id:
         problems.append(f"auth.type {auth.type!r} needs auth.clientId (the OAuth app's client id)")
@@ -717,10 +926,6 @@ def _auth_problems(auth: AuthConfig, secrets: set[str]) -> list[str]:
         missing = [k for k in ("authorize_url", "token_url", "userdata_url") if getattr(auth, k) is None]
         if missing:
             problems.append("auth.type 'generic' needs " + ", ".join("auth." + to_camel(k) for k in missing))
-        if auth.allowed_organizations:
-            problems.append("auth.allowedOrganizations is for auth.type 'github'; use auth.allowedGroups")
-    if auth.type == "github" and (auth.authorize_url or auth.token_url or auth.userdata_url):
-        problems.append("auth.authorizeUrl/tokenUrl/userdataUrl are for auth.type 'generic', not 'github'")
     return problems
 
 
@@ -749,10 +954,50 @@ def _format_errors(error: ValidationError) -> list[str]:
     return lines
 
 
-def parse_config(raw: dict[str, Any], secrets: set[str] | frozenset[str] = frozenset()) -> StackConfig[Any]:
-    """Validate the stack's `binderhub:` values (plain keys) and which secret keys are set."""
+def _control_characters(value: Any, key: str) -> list[str]:
+    """One line per string (or map key) under `key` holding a control or invisible format character.
+
+    Every string here ends up in a name, host, URL, label, header or file; a `\\n` or a zero-width
+    space there breaks it far from the stack file (`namespace: "binderhub\\n"`).
+    """
+    if isinstance(value, dict):
+        problems = []
+        for name, item in value.items():
+            problems += _control_characters(str(name), f"{key} (a key)") + _control_characters(item, f"{key}.{name}")
+        return problems
+    if isinstance(value, list):
+        return [line for i, item in enumerate(value) for line in _control_characters(item, f"{key}[{i}]")]
+    if isinstance(value, str):
+        bad = sorted({c for c in value if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")})
+        if bad:
+            shown = ", ".join(f"U+{ord(c):04X}" for c in bad)
+            return [f"{NAMESPACE}:{key}: {_describe(value)} contains a control character ({shown}); remove it"]
+    return []
+
+
+def parse_config(
+    raw: dict[str, Any],
+    secrets: set[str] | frozenset[str] = frozenset(),
+    secret_marked: set[str] | frozenset[str] = frozenset(),
+) -> StackConfig[Any]:
+    """Validate the stack's `binderhub:` values (plain keys) and which secret keys are set.
+
+    raw: key -> value as Pulumi hands them over (structured keys already parsed from JSON).
+    secrets: the secret keys (SECRET_KEYS) that are set. secret_marked: plain keys the user set
+    with `--secret`; their values never appear in an error message.
+    Raises ConfigError listing every problem as `binderhub:<key>: <value> <what is valid>`.
+    """
     # Pulumi.yaml declares optional strings with "" as default: "" means unset.
     data = {k: v for k, v in raw.items() if k not in SECRET_KEYS and v != ""}
+    problems = [line for key, value in data.items() for line in _control_characters(value, key)]
+    problems += [
+        f"{NAMESPACE}:{key}: set with --secret, but its value becomes public names, hosts or cloud resource names "
+        "that cannot be kept secret; set it without --secret"
+        for key in sorted(secret_marked)
+        if key in data and not _may_be_secret(key, data)
+    ]
+    if problems:
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(_redact(problems, data, secret_marked)))
     cloud = data.get("cloud")
     cluster_model: type[Model] = (
         CLUSTER_MODELS.get(cloud, ExistingClusterConfig) if isinstance(cloud, str) else ExistingClusterConfig
@@ -763,16 +1008,73 @@ def parse_config(raw: dict[str, Any], secrets: set[str] | frozenset[str] = froze
     try:
         return StackConfig[cluster_model].model_validate(data, context={"secrets": set(secrets)})  # type: ignore[valid-type]
     except ValidationError as error:
-        raise ConfigError("invalid configuration:\n  " + "\n  ".join(_format_errors(error))) from None
+        lines = _redact(_format_errors(error), data, secret_marked)
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines)) from None
+
+
+# Plain keys that may be set with --secret: their values reach only Helm values, Kubernetes
+# Secrets and outputs, which keep_secret() marks secret. The registry only when it is not the
+# cloud's own (whose prefix names cloud resources).
+_SECRET_CAPABLE = {
+    "auth": lambda value: True,
+    "registry": lambda value: _registry_type(value) in ("dockerhub", "custom"),
+}
+
+
+def _registry_type(value: Any) -> Any:
+    return value.get("type") if isinstance(value, dict) else None
+
+
+def _may_be_secret(key: str, data: dict[str, Any]) -> bool:
+    check = _SECRET_CAPABLE.get(key)
+    return check is not None and check(data[key])
+
+
+def _leaves(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [leaf for item in value.values() for leaf in _leaves(item)]
+    if isinstance(value, list):
+        return [leaf for item in value for leaf in _leaves(item)]
+    return [value] if isinstance(value, str) and value else []
+
+
+def _redact(lines: list[str], data: dict[str, Any], secret_marked: set[str] | frozenset[str]) -> list[str]:
+    hidden = sorted({leaf for key in secret_marked for leaf in _leaves(data.get(key))}, key=len, reverse=True)
+    for leaf in hidden:
+        lines = [line.replace(leaf, "[secret]").replace(repr(leaf)[1:-1], "[secret]") for line in lines]
+    return lines
 
 
 def _known_keys() -> set[str]:
     return {field.alias or name for name, field in StackConfig.model_fields.items()} | set(SECRET_KEYS)
 
 
+def _structured_keys() -> set[str]:
+    """Keys whose values are maps or lists (Pulumi passes them to the program as JSON text)."""
+    return {field.alias or name for name, field in StackConfig.model_fields.items() if _structured(field.annotation)}
+
+
+def _structured(annotation: Any) -> bool:
+    if isinstance(annotation, TypeVar):  # the cluster: a model per cloud
+        return True
+    origin = get_origin(annotation) or annotation
+    if origin in (dict, list) or (isinstance(origin, type) and issubclass(origin, BaseModel)):
+        return True
+    return any(_structured(arg) for arg in get_args(annotation))
+
+
+# Secret keys whose value is one line (a password or token sent in an HTTP header); the
+# kubeconfig is a document.
+_ONE_LINE_SECRETS = tuple(key for key in SECRET_KEYS if key != "kubeconfig")
+
+
 @dataclass(frozen=True)
 class StackSecrets:
-    """Secret config values, as Pulumi secret Outputs (None when unset)."""
+    """Secret config values, as Pulumi secret Outputs (None when unset).
+
+    kubeconfig: on cloud `existing`, always set: the `binderhub:kubeconfig` secret or the ambient
+    kubeconfig, cut down to the one context the stack uses (see kubeconfig.resolve_kubeconfig).
+    """
 
     kubeconfig: pulumi.Output[str] | None = None
     registry_password: pulumi.Output[str] | None = None
@@ -781,35 +1083,103 @@ class StackSecrets:
     gitlab_token: pulumi.Output[str] | None = None
 
 
-def load_config() -> tuple[StackConfig[Any], StackSecrets]:
-    """Read `binderhub:*` from the stack; raise ConfigError before anything is created."""
-    config = pulumi.Config(NAMESPACE)
+def _configured_keys() -> list[str]:
     # The engine passes config in the environment; tests set it in the runtime's map.
     configured = set(pulumi.runtime.get_config_env()) | set(pulumi.runtime.config.CONFIG.get())
-    all_keys = sorted(k.split(":", 1)[1] for k in configured if k.startswith(NAMESPACE + ":"))
-    unknown = sorted(set(all_keys) - _known_keys())
-    if unknown:
-        raise ConfigError(
-            "invalid configuration:\n  "
-            + "\n  ".join(
-                f"{NAMESPACE}:{k}: unknown key; valid keys: {', '.join(sorted(_known_keys()))}" for k in unknown
-            )
-        )
+    return sorted(k.split(":", 1)[1] for k in configured if k.startswith(NAMESPACE + ":"))
+
+
+def _secret_marked_keys() -> set[str]:
+    """Plain (non-SECRET_KEYS) keys whose value the stack file stores encrypted."""
+    return {
+        key
+        for key in _configured_keys()
+        if key not in SECRET_KEYS and pulumi.runtime.is_config_secret(f"{NAMESPACE}:{key}")
+    }
+
+
+def load_config() -> tuple[StackConfig[Any], StackSecrets]:
+    """Read `binderhub:*` from the stack; raise ConfigError before anything is created.
+
+    Secrets are read once, as plain text, only to check them (never echoed); they leave here
+    as Pulumi secret Outputs.
+    """
+    config = pulumi.Config(NAMESPACE)
+    all_keys = _configured_keys()
+    problems = [
+        f"{NAMESPACE}:{k}: unknown key; valid keys: {', '.join(sorted(_known_keys()))}"
+        for k in sorted(set(all_keys) - _known_keys())
+    ]
+    structured = _structured_keys()
     raw: dict[str, Any] = {}
+    plain: dict[str, str] = {}
     for key in all_keys:
-        if key in SECRET_KEYS:
-            continue
         value = config.get(key)
-        if value is not None and value[:1] in ("{", "["):
-            value = json.loads(value)
+        if key in SECRET_KEYS:
+            if value is not None:
+                plain[key] = value
+            if value is not None and not pulumi.runtime.is_config_secret(f"{NAMESPACE}:{key}"):
+                problems.append(
+                    f"{NAMESPACE}:{key}: stored in plain text in the stack file; store it encrypted: "
+                    f"pulumi config set --secret {NAMESPACE}:{key} (or make secret KEY={key})"
+                )
+            continue
+        if key in structured and value is not None and value[:1] in ("{", "["):
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError:
+                problems.append(f"{NAMESPACE}:{key}: {_describe(value)} is not a valid map or list")
         raw[key] = value
-    secrets = {key: config.get_secret(key) for key in SECRET_KEYS}
-    present = {key for key, value in secrets.items() if value is not None}
-    stack_config = parse_config(raw, present)
+    for key in _ONE_LINE_SECRETS:
+        if key in plain and (plain[key] != plain[key].strip() or _control_characters(plain[key], key)):
+            problems.append(
+                f"{NAMESPACE}:{key}: the secret has surrounding spaces, a line break or a control character "
+                "(often a trailing newline from a file); set it again without"
+            )
+    if problems:
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
+    stack_config = parse_config(raw, set(plain), _secret_marked_keys())
+    kubeconfig = plain.get("kubeconfig")
+    if stack_config.cloud == "existing":
+        try:
+            kubeconfig = resolve_kubeconfig(kubeconfig, stack_config.cluster.context)
+        except KubeconfigError as error:
+            raise ConfigError(f"invalid configuration:\n  {error}") from None
+
+    def secret(value: str | None) -> pulumi.Output[str] | None:
+        return None if value is None else pulumi.Output.secret(value)
+
     return stack_config, StackSecrets(
-        kubeconfig=secrets["kubeconfig"],
-        registry_password=secrets["registryPassword"],
-        oauth_client_secret=secrets["oauthClientSecret"],
-        github_token=secrets["githubToken"],
-        gitlab_token=secrets["gitlabToken"],
+        kubeconfig=secret(kubeconfig),
+        registry_password=secret(plain.get("registryPassword")),
+        oauth_client_secret=secret(plain.get("oauthClientSecret")),
+        github_token=secret(plain.get("githubToken")),
+        gitlab_token=secret(plain.get("gitlabToken")),
     )
+
+
+def keep_secret(value: Any) -> Any:
+    """`value`, as a Pulumi secret if it holds a string from a plain key the user set with --secret.
+
+    For Helm values and stack outputs, where those keys' values flow (_SECRET_CAPABLE): a value
+    derived from a secret string (an image prefix holding a secret registry username) contains
+    it, so it is found by substring. Outputs are checked when they resolve.
+    """
+    config = pulumi.Config(NAMESPACE)
+    hidden: list[str] = []
+    for key in _secret_marked_keys():
+        text = config.get(key) or ""
+        try:
+            hidden += _leaves(json.loads(text))
+        except json.JSONDecodeError:
+            hidden.append(text)
+    hidden = [leaf for leaf in hidden if leaf]
+    if not hidden:
+        return value
+
+    def holds_secret(resolved: Any) -> bool:
+        return any(secret in leaf for leaf in _leaves(resolved) for secret in hidden)
+
+    if isinstance(value, pulumi.Output):
+        return value.apply(lambda v: pulumi.Output.secret(v) if holds_secret(v) else v)
+    return pulumi.Output.secret(value) if holds_secret(value) else value

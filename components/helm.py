@@ -6,6 +6,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from config import keep_secret
 from versions import ChartRef
 
 
@@ -25,7 +26,8 @@ def helm_chart(
         repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=chart.repo) if chart.repo else None,
         name=release_name,
         namespace=namespace,
-        values=dict(values),
+        # Secret when it holds a value the user set with --secret (config.keep_secret).
+        values=keep_secret(dict(values)),
         opts=opts,
     )
 
@@ -52,7 +54,8 @@ def release_in_own_namespace(
         version=chart.version,
         repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repo) if chart.repo else None,
         namespace=ns.metadata.name,
-        values=dict(values),
+        # Secret when it holds a value the user set with --secret (config.keep_secret).
+        values=keep_secret(dict(values)),
         timeout=timeout,
         skip_crds=skip_crds or None,
         opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on)),

@@ -15,6 +15,7 @@ from versions import chart
 def build(cfg: StackConfig[Any], secrets: StackSecrets) -> StackOutputs:
     cluster_cfg = cfg.cluster
     assert isinstance(cluster_cfg, ExistingClusterConfig)
+    assert secrets.kubeconfig is not None, "load_config resolves the kubeconfig on cloud 'existing'"
     cluster = ExistingCluster(
         "cluster", ExistingClusterArgs(kubeconfig=secrets.kubeconfig, context=cluster_cfg.context)
     )

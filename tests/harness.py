@@ -357,7 +357,12 @@ class ProgramRun:
 
 
 def stack_file_config(stack: str) -> dict[str, Any]:
-    """What the CLI would hand the program: Pulumi.yaml defaults, then the stack's file."""
+    """What the CLI would hand the program once the user filled in the file's placeholders."""
+    return fill_in_placeholders(committed_stack_config(stack))
+
+
+def committed_stack_config(stack: str) -> dict[str, Any]:
+    """What the CLI would hand the program: Pulumi.yaml defaults, then the stack's file as committed."""
     project = yaml.safe_load((ROOT_DIR / "Pulumi.yaml").read_text())
     values: dict[str, Any] = {
         key: decl["default"]
@@ -371,6 +376,27 @@ def stack_file_config(stack: str) -> dict[str, Any]:
         assert not (isinstance(value, dict) and "secure" in value), f"Pulumi.{stack}.yaml holds a secret ({key})"
         values[name] = value
     return values
+
+
+# Values in the committed stack files that a user must replace (the program refuses them until
+# then), as a user would fill them in: (key path, placeholder, filled-in value).
+PLACEHOLDERS: tuple[tuple[tuple[str, ...], str, str], ...] = (
+    (("domain",), "example.org", "example.edu"),
+    (("tls", "email"), "you@example.org", "binder-admin@example.edu"),
+    (("registry", "username"), "your-docker-id", "binderdev"),
+)
+
+
+def fill_in_placeholders(values: dict[str, Any]) -> dict[str, Any]:
+    """`values` with each placeholder replaced by what a user would write there."""
+    filled = json.loads(json.dumps(values))
+    for path, placeholder, value in PLACEHOLDERS:
+        parent: Any = filled
+        for part in path[:-1]:
+            parent = parent.get(part) if isinstance(parent, dict) else None
+        if isinstance(parent, dict) and parent.get(path[-1]) == placeholder:
+            parent[path[-1]] = value
+    return filled
 
 
 def stack_files() -> list[str]:

@@ -264,8 +264,8 @@ def test_docker_hub_variant() -> None:
 
 def test_domain_variant_with_tls() -> None:
     run = deploy("aws-tls")
-    assert run.outputs["binder_url"].value == "https://binder.binder.example.org/"
-    assert run.outputs["hub_url"].value == "https://hub.binder.example.org/"
+    assert run.outputs["binder_url"].value == "https://binder.binder.example.edu/"
+    assert run.outputs["hub_url"].value == "https://hub.binder.example.edu/"
     # The CNAME/A records point at the Elastic IP.
     eip = run.one("aws:ec2/eip:Eip", "ingress-ip-0").outputs["publicIp"]
     assert run.outputs["ingress_address"].value == eip

@@ -66,8 +66,8 @@ def no_domain() -> ProgramRun:
 
 def test_prod_outputs(prod: ProgramRun) -> None:
     out = {k: v.value for k, v in prod.outputs.items()}
-    assert out["binder_url"] == "https://binder.example.org/"
-    assert out["hub_url"] == "https://hub.example.org/"
+    assert out["binder_url"] == "https://binder.example.edu/"
+    assert out["hub_url"] == "https://hub.example.edu/"
     assert out["ingress_address"] == INGRESS_IP
     assert out["cluster_name"] == "binderhub-prod"
     assert re.fullmatch(r"[a-z0-9]{5,50}\.azurecr\.io/binder/binder-prod-", out["image_prefix"])
@@ -277,7 +277,7 @@ def test_bad_cluster_config_is_refused_before_anything_is_created(cluster: dict[
     [
         ({"registry": {"type": "ecr"}}, {}, "registry.type 'ecr' needs cloud 'aws'"),
         ({}, {"kubeconfig": "apiVersion: v1"}, "kubeconfig is only for cloud 'existing'"),
-        ({"registry": {"type": "dockerhub", "username": "me"}}, {}, "binderhub:registryPassword"),
+        ({"registry": {"type": "dockerhub", "username": "binderme"}}, {}, "binderhub:registryPassword"),
     ],
 )
 def test_bad_azure_combinations(overrides: dict[str, Any], secrets: dict[str, str], expected: str) -> None:
@@ -311,5 +311,5 @@ def test_prod_logs_in_with_github_and_keeps_the_client_secret_secret(prod: Progr
     config = unwrap(prod.chart("binderhub").inputs["values"])["jupyterhub"]["hub"]["config"]
     github = config["GitHubOAuthenticator"]
     assert github["allowed_organizations"] == ["example-org"]
-    assert github["oauth_callback_url"] == "https://hub.example.org/hub/oauth_callback"
+    assert github["oauth_callback_url"] == "https://hub.example.edu/hub/oauth_callback"
     assert github["client_secret"] == SECRET_VALUES["oauthClientSecret"]

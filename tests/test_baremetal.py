@@ -83,10 +83,10 @@ def test_controller_listens_on_the_external_ips_without_a_load_balancer(baremeta
 
 def test_domain_hosts_and_tls(baremetal: ProgramRun) -> None:
     hub = values(baremetal, "jupyterhub")
-    assert hub["ingress"]["hosts"] == ["hub.example.org"]
-    assert hub["ingress"]["tls"][0]["hosts"] == ["hub.example.org"]
-    assert baremetal.outputs["hub_url"].value == "https://hub.example.org/"
-    assert baremetal.outputs["binder_url"].value == "https://hub.example.org/services/binder/"
+    assert hub["ingress"]["hosts"] == ["hub.example.edu"]
+    assert hub["ingress"]["tls"][0]["hosts"] == ["hub.example.edu"]
+    assert baremetal.outputs["hub_url"].value == "https://hub.example.edu/"
+    assert baremetal.outputs["binder_url"].value == "https://hub.example.edu/services/binder/"
 
 
 def test_without_a_domain_hosts_derive_from_the_external_ip_in_the_first_run(no_domain: ProgramRun) -> None:
@@ -158,7 +158,7 @@ def test_registry_none_is_refused_where_images_cannot_reach_the_kubelet(change: 
 
 BAD = {
     "malformed IP": ({"cluster": {"externalIPs": ["203.0.113.300"]}}, ["cluster.externalIPs.0", "'203.0.113.300'"]),
-    "hostname as IP": ({"cluster": {"externalIPs": ["lb.example.org"]}}, ["is not an IP address"]),
+    "hostname as IP": ({"cluster": {"externalIPs": ["lb.example.edu"]}}, ["is not an IP address"]),
     "CIDR as IP": ({"cluster": {"externalIPs": ["203.0.113.0/24"]}}, ["'203.0.113.0/24'", "is not an IP address"]),
     "repeated IP": ({"cluster": {"externalIPs": [PUBLIC_IP, PUBLIC_IP]}}, [f"lists {PUBLIC_IP} more than once"]),
     "unknown storage": ({"cluster": {"storage": "longhorn"}}, ["cluster.storage", "'longhorn'", "'openebs'"]),

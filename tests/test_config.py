@@ -39,17 +39,17 @@ BAD_CONFIGS = [
     ("dockerhub without password", BASE, {}, ["binderhub:registryPassword", "pulumi config set --secret"]),
     (
         "custom without project",
-        with_(registry={"type": "custom", "url": "https://harbor.example.org", "username": "robot"}),
+        with_(registry={"type": "custom", "url": "https://harbor.example.edu", "username": "robot"}),
         PASSWORD,
         ["binderhub:registry", "registry.project"],
     ),
     (
         "custom url not a URL",
-        with_(registry={"type": "custom", "url": "harbor.example.org", "username": "r", "project": "p"}),
+        with_(registry={"type": "custom", "url": "harbor.example.edu", "username": "r", "project": "p"}),
         PASSWORD,
-        ["binderhub:registry.url", "'harbor.example.org'", "http(s)://"],
+        ["binderhub:registry.url", "'harbor.example.edu'", "http(s)://"],
     ),
-    ("TLS without email", with_(domain="example.org"), PASSWORD, ["tls.email is required"]),
+    ("TLS without email", with_(domain="example.edu"), PASSWORD, ["tls.email is required"]),
     (
         "domain not a DNS name",
         with_(domain="My Binder.org"),
@@ -92,10 +92,10 @@ BAD_CONFIGS = [
         PASSWORD,
         ["binderhub:registry", "unknown key(s) prefx", "valid keys:", "prefix"],
     ),
-    ("typo at the top level", with_(domian="example.org"), PASSWORD, ["binderhub:domian", "unknown key", "domain"]),
+    ("typo at the top level", with_(domian="example.edu"), PASSWORD, ["binderhub:domian", "unknown key", "domain"]),
     (
         "unknown TLS server",
-        with_(tls={"email": "ops@example.org", "server": "prod"}),
+        with_(tls={"email": "ops@example.edu", "server": "prod"}),
         PASSWORD,
         ["binderhub:tls.server", "'prod'", "'staging' or 'production'"],
     ),
@@ -138,13 +138,13 @@ BAD_CONFIGS = [
     ),
     (
         "malformed email",
-        with_(domain="example.org", tls={"email": "ops-at-example"}),
+        with_(domain="example.edu", tls={"email": "ops-at-example"}),
         PASSWORD,
         ["binderhub:tls.email", "'ops-at-example'", "email"],
     ),
     (
         "domain and hosts together",
-        with_(domain="example.org", hosts={"binder": "b.example.org", "hub": "h.example.org"}, tls={"enabled": False}),
+        with_(domain="example.edu", hosts={"binder": "b.example.edu", "hub": "h.example.edu"}, tls={"enabled": False}),
         PASSWORD,
         ["either domain", "or hosts"],
     ),
@@ -206,7 +206,7 @@ def test_defaults_a_user_relies_on() -> None:
     assert (cfg.shape, cfg.builder, cfg.namespace, cfg.wildcard_dns) == ("classic", "dind", "binderhub", "nip.io")
     assert cfg.tls_enabled is False  # no domain: plain HTTP unless asked
     assert cfg.cull_users is True  # anonymous users are deleted when culled
-    with_domain = parse_config(with_(domain="example.org", tls={"email": "ops@example.org"}), set(PASSWORD))
+    with_domain = parse_config(with_(domain="example.edu", tls={"email": "ops@example.edu"}), set(PASSWORD))
     assert with_domain.tls_enabled and with_domain.tls.server == "production"
 
 

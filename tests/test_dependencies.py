@@ -22,11 +22,12 @@ HUB_FILES = ROOT_DIR / "components" / "values" / "hub_files"
 PROGRAM_FILES = [
     ROOT_DIR / "__main__.py",
     ROOT_DIR / "config.py",
+    ROOT_DIR / "kubeconfig.py",
     ROOT_DIR / "versions.py",
     *sorted(p for p in (ROOT_DIR / "components").rglob("*.py") if HUB_FILES not in p.parents),
     *sorted((ROOT_DIR / "stacks").rglob("*.py")),
 ]
-FIRST_PARTY = {"config", "versions", "components", "stacks"}
+FIRST_PARTY = {"config", "kubeconfig", "versions", "components", "stacks"}
 
 
 def normalize(name: str) -> str:

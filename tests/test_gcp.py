@@ -330,10 +330,10 @@ def test_ingress_controller_uses_the_static_ip(run: ProgramRun) -> None:
 
 def test_domain_with_tls_and_protect(with_domain: ProgramRun) -> None:
     outputs = with_domain.outputs
-    assert outputs["binder_url"].value == "https://binder.binder.example.org/"
-    assert outputs["hub_url"].value == "https://hub.binder.example.org/"
+    assert outputs["binder_url"].value == "https://binder.binder.example.edu/"
+    assert outputs["hub_url"].value == "https://hub.binder.example.edu/"
     values = hub_values(with_domain)
-    assert values["ingress"]["hosts"] == ["binder.binder.example.org"]
+    assert values["ingress"]["hosts"] == ["binder.binder.example.edu"]
     # The static IP still fixes the controller's address (the DNS records point at it).
     controller = unwrap(with_domain.chart(CONTROLLER_RELEASE).inputs["values"])
     assert controller["controller"]["service"]["loadBalancerIP"] == INGRESS_IP
@@ -347,9 +347,9 @@ def test_docker_hub_instead_of_artifact_registry(dockerhub: ProgramRun) -> None:
     assert not dockerhub.of_type(REPOSITORY)
     assert not dockerhub.of_type(KEY)
     assert "artifactregistry.googleapis.com" not in [api.inputs["service"] for api in dockerhub.of_type(API)]
-    assert dockerhub.outputs["image_prefix"].value == "docker.io/binder-bot/binder-"
+    assert dockerhub.outputs["image_prefix"].value == "docker.io/binderbot/binder-"
     values = hub_values(dockerhub)
-    assert values["registry"]["username"] == "binder-bot"
+    assert values["registry"]["username"] == "binderbot"
     assert values["registry"]["password"] == SECRET_VALUES["registryPassword"]
     # GKE nodes cannot pull private Docker Hub images with their identity: a pull secret is made.
     assert values["jupyterhub"]["imagePullSecret"]["password"] == SECRET_VALUES["registryPassword"]
@@ -414,7 +414,7 @@ def test_other_clouds_registry_is_refused() -> None:
 
 
 def test_docker_hub_without_password_is_refused() -> None:
-    message = failed({"registry": {"type": "dockerhub", "username": "binder-bot"}})
+    message = failed({"registry": {"type": "dockerhub", "username": "binderbot"}})
     assert "binderhub:registryPassword" in message
 
 

@@ -55,7 +55,7 @@ def test_tls_wires_cert_manager_and_the_hub_waits_for_the_issuer() -> None:
     assert issuer.inputs["kind"] == "ClusterIssuer"
     spec = issuer.inputs["spec"]["acme"]
     assert spec["server"] == "https://acme-v02.api.letsencrypt.org/directory"
-    assert spec["email"] == "ops@example.org"
+    assert spec["email"] == "ops@example.edu"
     assert spec["solvers"][0]["http01"]["ingress"]["ingressClassName"] == "nginx"
     cert_manager = run.chart("cert-manager")
     assert cert_manager.inputs["values"]["crds"]["enabled"] is True
@@ -65,9 +65,9 @@ def test_tls_wires_cert_manager_and_the_hub_waits_for_the_issuer() -> None:
     # with a domain, hosts are known up front: the hub does not wait for the ingress controller
     assert not run.depends_on(hub, run.chart("nginx-ingress"))
     values = binderhub_values(run)
-    assert values["config"]["BinderHub"]["hub_url"] == "https://hub.example.org/"
+    assert values["config"]["BinderHub"]["hub_url"] == "https://hub.example.edu/"
     assert values["jupyterhub"]["ingress"]["annotations"]["cert-manager.io/cluster-issuer"] == "letsencrypt-production"
-    assert run.outputs["binder_url"].value == "https://binder.example.org/"
+    assert run.outputs["binder_url"].value == "https://binder.example.edu/"
 
 
 def test_without_tls_there_is_no_cert_manager() -> None:

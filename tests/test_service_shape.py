@@ -37,9 +37,9 @@ def test_shape_and_login_urls(shape: str, login: str) -> None:
     outputs = run(shape, login).outputs
     # (the callback is exported exactly when users log in: test_invariants.py)
     if login != "anonymous":
-        assert outputs["oauth_callback_url"].value == "https://hub.example.org/hub/oauth_callback"
+        assert outputs["oauth_callback_url"].value == "https://hub.example.edu/hub/oauth_callback"
     expected_binder = (
-        "https://binder.example.org/" if shape == "classic" else "https://hub.example.org/services/binder/"
+        "https://binder.example.edu/" if shape == "classic" else "https://hub.example.edu/services/binder/"
     )
     assert outputs["binder_url"].value == expected_binder
 
@@ -74,10 +74,10 @@ def test_oauth_client_and_redirect_agree_on_both_sides() -> None:
     env = env_of(binder)
     assert service["oauth_client_id"] == env["JUPYTERHUB_CLIENT_ID"] == "service-binder"
     assert service["oauth_redirect_uri"] == env["JUPYTERHUB_OAUTH_CALLBACK_URL"]
-    assert service["oauth_redirect_uri"] == "https://hub.example.org/services/binder/oauth_callback"
+    assert service["oauth_redirect_uri"] == "https://hub.example.edu/services/binder/oauth_callback"
     assert binder["config"]["BinderHub"]["base_url"] == "/services/binder/"
     assert binder["config"]["BinderHub"]["auth_enabled"] is True
-    assert binder["config"]["BinderHub"]["hub_url"] == "https://hub.example.org/"
+    assert binder["config"]["BinderHub"]["hub_url"] == "https://hub.example.edu/"
 
 
 def test_the_api_token_is_one_generated_secret_on_both_sides() -> None:
@@ -146,13 +146,13 @@ def test_github_auth_on_the_classic_chart() -> None:
     github = hub["config"]["GitHubOAuthenticator"]
     assert github["client_id"] == "gh-client-id"
     assert github["client_secret"] == CLIENT_SECRET
-    assert github["oauth_callback_url"] == "https://hub.example.org/hub/oauth_callback"
+    assert github["oauth_callback_url"] == "https://hub.example.edu/hub/oauth_callback"
     assert github["allowed_organizations"] == ["my-lab"] and github["scope"] == ["read:org"]
     assert values["config"]["BinderHub"]["auth_enabled"] is True
     assert hub["config"]["BinderSpawner"]["auth_enabled"] is True
     assert hub["redirectToServer"] is False
     assert hub["loadRoles"]["user"]["scopes"] == ["self", "access:services!service=binder"]
-    assert hub["services"]["binder"]["oauth_redirect_uri"] == "https://binder.example.org/oauth_callback"
+    assert hub["services"]["binder"]["oauth_redirect_uri"] == "https://binder.example.edu/oauth_callback"
     assert values["jupyterhub"]["cull"]["users"] is False  # logged-in users are kept
 
 
@@ -211,7 +211,7 @@ BAD = [
         "github with generic URLs",
         {"auth": {**AUTH["github"], "tokenUrl": "https://idp/token"}},
         True,
-        ["are for auth.type 'generic'"],
+        ["binderhub:auth", "auth.tokenUrl is not used by auth.type 'github'", "it is for auth.type 'generic'"],
     ),
     (
         "generic without URLs",
@@ -229,7 +229,7 @@ BAD = [
         "generic with organizations",
         {"auth": {**GENERIC, "allowedOrganizations": ["x"]}},
         True,
-        ["auth.allowedOrganizations is for auth.type 'github'"],
+        ["auth.allowedOrganizations is not used by auth.type 'generic'", "it is for auth.type 'github'"],
     ),
     (
         "fancy profiles in classic",
@@ -270,7 +270,12 @@ BAD = [
         True,
         ["namedServers.limitPerUser is set but namedServers.enabled is false"],
     ),
-    ("tokens without login", {"auth": {"type": "none", "passTokens": True}}, False, ["auth.passTokens needs"]),
+    (
+        "tokens without login",
+        {"auth": {"type": "none", "passTokens": True}},
+        False,
+        ["auth.passTokens is not used by auth.type 'none'"],
+    ),
     ("unknown shape", {"shape": "hub-service"}, False, ["binderhub:shape", "'hub-service'", "'classic' or 'service'"]),
 ]
 

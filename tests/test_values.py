@@ -23,9 +23,9 @@ SECRETS = HubSecrets(
 
 def settings(**changes: object) -> HubSettings:
     base: dict[str, object] = {
-        "binder_host": "binder.example.org",
-        "hub_host": "hub.example.org",
-        "hub_url": "https://hub.example.org/",
+        "binder_host": "binder.example.edu",
+        "hub_host": "hub.example.edu",
+        "hub_url": "https://hub.example.edu/",
         "ingress": IngressSettings("nginx", {"cert-manager.io/cluster-issuer": "letsencrypt-production"}, tls=True),
         "registry": docker_hub("alice", None, "binder", "dckr_pat"),  # type: ignore[arg-type]
         "secrets": SECRETS,
@@ -36,9 +36,9 @@ def settings(**changes: object) -> HubSettings:
 
 def test_hosts_from_domain() -> None:
     hosts = compute_hosts(
-        domain="example.org", binder_host=None, hub_host=None, wildcard_dns="nip.io", address=None, tls=True
+        domain="example.edu", binder_host=None, hub_host=None, wildcard_dns="nip.io", address=None, tls=True
     )
-    assert (hosts.binder_url, hosts.hub_url) == ("https://binder.example.org/", "https://hub.example.org/")
+    assert (hosts.binder_url, hosts.hub_url) == ("https://binder.example.edu/", "https://hub.example.edu/")
 
 
 def test_hosts_from_the_ingress_ip_and_wildcard_dns() -> None:
@@ -75,13 +75,13 @@ def test_a_hostname_address_asks_for_a_domain() -> None:
 def test_classic_values_wire_urls_services_and_ingress() -> None:
     values = classic_values(settings())
     binderhub = values["config"]["BinderHub"]
-    assert binderhub["hub_url"] == "https://hub.example.org/"
+    assert binderhub["hub_url"] == "https://hub.example.edu/"
     assert binderhub["hub_url_local"] == "http://proxy-public"
     assert values["service"]["type"] == "ClusterIP"
     assert values["jupyterhub"]["proxy"]["service"]["type"] == "ClusterIP"
-    assert values["ingress"]["hosts"] == ["binder.example.org"]
-    assert values["ingress"]["tls"] == [{"hosts": ["binder.example.org"], "secretName": "binder-tls"}]
-    assert values["jupyterhub"]["ingress"]["tls"] == [{"hosts": ["hub.example.org"], "secretName": "hub-tls"}]
+    assert values["ingress"]["hosts"] == ["binder.example.edu"]
+    assert values["ingress"]["tls"] == [{"hosts": ["binder.example.edu"], "secretName": "binder-tls"}]
+    assert values["jupyterhub"]["ingress"]["tls"] == [{"hosts": ["hub.example.edu"], "secretName": "hub-tls"}]
     assert values["ingress"]["annotations"]["cert-manager.io/cluster-issuer"] == "letsencrypt-production"
     assert "https" not in values["ingress"]  # the chart's kube-lego mode would replace our TLS block
 
@@ -107,19 +107,19 @@ def test_pushes_and_lookups_use_the_same_registry() -> None:
 
 def test_custom_registry_prefix_has_the_project_level() -> None:
     registry = custom(
-        "https://harbor.example.org/",
-        "https://harbor.example.org/service/token?service=harbor-registry",
+        "https://harbor.example.edu/",
+        "https://harbor.example.edu/service/token?service=harbor-registry",
         "robot$binder",
         "binder",
         "bh",
         "pw",
     )  # type: ignore[arg-type]
-    assert registry.image_prefix == "harbor.example.org/binder/bh-"
+    assert registry.image_prefix == "harbor.example.edu/binder/bh-"
     values = classic_values(settings(registry=registry))
     assert values["config"]["DockerRegistry"] == {
-        "url": "https://harbor.example.org",
-        "token_url": "https://harbor.example.org/service/token?service=harbor-registry",
-        "auth_config_url": "https://harbor.example.org",
+        "url": "https://harbor.example.edu",
+        "token_url": "https://harbor.example.edu/service/token?service=harbor-registry",
+        "auth_config_url": "https://harbor.example.edu",
     }
     assert values["jupyterhub"]["imagePullSecret"]["create"] is True
 

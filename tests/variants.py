@@ -28,7 +28,12 @@ SECRET_VALUES = {
     "oauthClientSecret": "oauth-client-secret-abcdef0123",
     "githubToken": "ghp_0123456789abcdefghijklmnop",
     "gitlabToken": "glpat-0123456789abcdefghij",
-    "kubeconfig": f"apiVersion: v1\nkind: Config\nusers:\n- name: admin\n  user: {{token: {GIVEN_KUBE_TOKEN}}}\n",
+    "kubeconfig": (
+        "apiVersion: v1\nkind: Config\ncurrent-context: lab\n"
+        "clusters:\n- name: lab\n  cluster: {server: 'https://198.51.100.7:6443'}\n"
+        "contexts:\n- name: lab\n  context: {cluster: lab, user: admin}\n"
+        f"users:\n- name: admin\n  user: {{token: {GIVEN_KUBE_TOKEN}}}\n"
+    ),
 }
 # Credentials that reach the cluster: the only ones a (secret) stack output may carry.
 KUBE_TOKENS = (GIVEN_KUBE_TOKEN, AMBIENT_KUBE_TOKEN)
@@ -122,7 +127,7 @@ BOTH = ("registryPassword", "oauthClientSecret")
 
 # An existing cluster (kubeconfig from the environment) pushing to Docker Hub.
 EXISTING: dict[str, Any] = {"cloud": "existing", "registry": {"type": "dockerhub", "username": "alice"}}
-HARBOR = {"type": "custom", "url": "https://harbor.example.org", "username": "robot$ci", "project": "binder"}
+HARBOR = {"type": "custom", "url": "https://harbor.example.edu", "username": "robot$ci", "project": "binder"}
 # A single Docker Engine node: the one place images can stay where they were built.
 SINGLE_DOCKER_NODE = {
     "cloud": "existing",
@@ -131,16 +136,16 @@ SINGLE_DOCKER_NODE = {
     "registry": {"type": "none"},
 }
 # The base of the shape x auth variants: HTTPS on a domain.
-WITH_DOMAIN: dict[str, Any] = {**EXISTING, "domain": "example.org", "tls": {"email": "ops@example.org"}}
+WITH_DOMAIN: dict[str, Any] = {**EXISTING, "domain": "example.edu", "tls": {"email": "ops@example.edu"}}
 AUTH: dict[str, dict[str, Any]] = {
     "anonymous": {"type": "none"},
     "github": {"type": "github", "clientId": "gh-client-id", "allowedOrganizations": ["my-lab"]},
     "generic": {
         "type": "generic",
         "clientId": "binder",
-        "authorizeUrl": "https://keycloak.example.org/realms/lab/protocol/openid-connect/auth",
-        "tokenUrl": "https://keycloak.example.org/realms/lab/protocol/openid-connect/token",
-        "userdataUrl": "https://keycloak.example.org/realms/lab/protocol/openid-connect/userinfo",
+        "authorizeUrl": "https://keycloak.example.edu/realms/lab/protocol/openid-connect/auth",
+        "tokenUrl": "https://keycloak.example.edu/realms/lab/protocol/openid-connect/token",
+        "userdataUrl": "https://keycloak.example.edu/realms/lab/protocol/openid-connect/userinfo",
         "allowedGroups": ["binder-users"],
         "adminUsers": ["admin"],
     },
@@ -165,7 +170,7 @@ _CATALOGUE = [
     _variant("existing-no-domain", EXISTING, REGISTRY, NGINX, *CLASSIC),
     _variant(
         "existing-tls",
-        {**EXISTING, "domain": "example.org", "tls": {"email": "ops@example.org"}},
+        {**EXISTING, "domain": "example.edu", "tls": {"email": "ops@example.edu"}},
         REGISTRY,
         NGINX,
         CERT_MANAGER,
@@ -173,7 +178,7 @@ _CATALOGUE = [
     ),
     _variant(
         "existing-tls-staging",
-        {**EXISTING, "domain": "example.org", "tls": {"email": "ops@example.org", "server": "staging"}},
+        {**EXISTING, "domain": "example.edu", "tls": {"email": "ops@example.edu", "server": "staging"}},
         REGISTRY,
         NGINX,
         CERT_MANAGER,
@@ -185,8 +190,8 @@ _CATALOGUE = [
             **EXISTING,
             "registry": {
                 "type": "custom",
-                "url": "https://harbor.example.org",
-                "tokenUrl": "https://harbor.example.org/service/token?service=harbor-registry",
+                "url": "https://harbor.example.edu",
+                "tokenUrl": "https://harbor.example.edu/service/token?service=harbor-registry",
                 "username": "robot$binder",
                 "project": "binder",
             },
@@ -327,8 +332,8 @@ _CATALOGUE = [
         ECR_HELPER,
         *CLASSIC,
         name="aws-tls",
-        domain="binder.example.org",
-        tls={"enabled": True, "email": "ops@example.org"},
+        domain="binder.example.edu",
+        tls={"enabled": True, "email": "ops@example.edu"},
     ),
     _stack("aws", (), NGINX, ECR_HELPER, *CLASSIC, name="aws-protected", protect=True),
     # ------------------------------------------------------------ GCP
@@ -347,7 +352,7 @@ _CATALOGUE = [
         NGINX,
         *CLASSIC,
         name="gcp-dockerhub",
-        registry={"type": "dockerhub", "username": "binder-bot", "prefix": "binder"},
+        registry={"type": "dockerhub", "username": "binderbot", "prefix": "binder"},
     ),
     _stack(
         "gcp",
@@ -356,8 +361,8 @@ _CATALOGUE = [
         CERT_MANAGER,
         *CLASSIC,
         name="gcp-tls-protected",
-        domain="binder.example.org",
-        tls={"enabled": True, "email": "ops@example.org", "server": "staging"},
+        domain="binder.example.edu",
+        tls={"enabled": True, "email": "ops@example.edu", "server": "staging"},
         protect=True,
     ),
     _stack(

@@ -1,31 +1,19 @@
-"""A cluster someone else created: the ambient kubeconfig, or one given as a secret."""
+"""A cluster someone else created, reached with a kubeconfig resolved at config time.
 
-import os
+config.load_config finds and checks the kubeconfig (the `binderhub:kubeconfig` secret or the
+ambient one) and cuts it down to the stack's context before anything is registered.
+"""
+
 from dataclasses import dataclass
-from pathlib import Path
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from config import ConfigError
-
-
-def ambient_kubeconfig() -> str:
-    """The kubeconfig kubectl would use ($KUBECONFIG's first file, else ~/.kube/config)."""
-    paths = [p for p in os.environ.get("KUBECONFIG", "").split(os.pathsep) if p]
-    path = Path(paths[0]) if paths else Path.home() / ".kube" / "config"
-    if not path.is_file():
-        raise ConfigError(
-            f"no kubeconfig found at {path}: point KUBECONFIG at your cluster's kubeconfig, or "
-            "set it as a secret: pulumi config set --secret binderhub:kubeconfig < kubeconfig.yaml"
-        )
-    return path.read_text()
-
 
 @dataclass(frozen=True)
 class ExistingClusterArgs:
-    # Secret kubeconfig from `binderhub:kubeconfig`; None: the ambient one.
-    kubeconfig: pulumi.Output[str] | None
+    # One context's kubeconfig, secret (StackSecrets.kubeconfig).
+    kubeconfig: pulumi.Output[str]
     context: str | None = None
 
 
@@ -37,8 +25,8 @@ class ExistingCluster(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ExistingClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("binderhub:cluster:ExistingCluster", name, None, opts)
-        # Read once and passed explicitly, so the provider uses exactly what the state records.
-        self.kubeconfig = pulumi.Output.secret(args.kubeconfig if args.kubeconfig is not None else ambient_kubeconfig())
+        # Passed explicitly, so the provider uses exactly what the state records.
+        self.kubeconfig = pulumi.Output.secret(args.kubeconfig)
         self.name = pulumi.Output.from_input(args.context or "existing")
         self.context = args.context
         self.provider = k8s.Provider(
