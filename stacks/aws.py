@@ -80,7 +80,7 @@ def build(cfg: StackConfig[Any], secrets: StackSecrets) -> StackOutputs:
     registry: RegistrySettings
     if cfg.registry.type == "ecr":
         identity = aws.get_caller_identity_output(opts=pulumi.InvokeOptions(provider=cluster.aws_provider))
-        namespace = _registry_namespace(cluster)
+        namespace = _registry_namespace(cluster, cfg.protect)
         ecr = EcrRegistry(
             "registry",
             EcrRegistryArgs(
@@ -102,7 +102,7 @@ def build(cfg: StackConfig[Any], secrets: StackSecrets) -> StackOutputs:
     else:
         registry = registry_from_config(cfg.registry, secrets.registry_password)
 
-    entry = _ingress_entry(cluster)
+    entry = _ingress_entry(cluster, cfg.protect)
     return deploy_platform(
         cfg,
         secrets,
@@ -114,17 +114,21 @@ def build(cfg: StackConfig[Any], secrets: StackSecrets) -> StackOutputs:
     )
 
 
-def _registry_namespace(cluster: EksCluster) -> k8s.core.v1.Namespace:
+def _registry_namespace(cluster: EksCluster, protect: bool) -> k8s.core.v1.Namespace:
     # Its own namespace: the helper exists before the hub namespace (created by the platform layer).
+    # Protected with the (protected) helper in it: deleting it would delete the helper.
     return k8s.core.v1.Namespace(
         "registry-namespace",
         metadata={"name": REGISTRY_NAMESPACE},
-        opts=pulumi.ResourceOptions(provider=cluster.provider),
+        opts=pulumi.ResourceOptions(provider=cluster.provider, protect=protect),
     )
 
 
-def _ingress_entry(cluster: EksCluster) -> IngressEntry:
-    on_aws = pulumi.ResourceOptions(provider=cluster.aws_provider, depends_on=[cluster.internet_gateway])
+def _ingress_entry(cluster: EksCluster, protect: bool) -> IngressEntry:
+    # The addresses the DNS records point at: binderhub:protect keeps them.
+    on_aws = pulumi.ResourceOptions(
+        provider=cluster.aws_provider, depends_on=[cluster.internet_gateway], protect=protect
+    )
     ips = [
         aws.ec2.Eip(f"ingress-ip-{i}", domain="vpc", tags={"Name": f"{cluster.cluster_name}-ingress-{i}"}, opts=on_aws)
         for i in range(ZONES)

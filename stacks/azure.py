@@ -72,6 +72,8 @@ def build(cfg: StackConfig[Any], secrets: StackSecrets) -> StackOutputs:
         sku=azure.network.PublicIPAddressSkuArgs(name="Standard", tier="Regional"),
         public_ip_allocation_method="Static",
         public_ip_address_version="IPv4",
+        # The address the DNS records point at: binderhub:protect keeps it.
+        opts=pulumi.ResourceOptions(protect=cfg.protect),
     )
     address = ingress_ip.ip_address.apply(_require_address)
     entry = IngressEntry(

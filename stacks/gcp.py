@@ -105,6 +105,7 @@ def build(cfg: StackConfig[Any], secrets: StackSecrets) -> StackOutputs:
         address_type="EXTERNAL",
         network_tier="PREMIUM",
         description=f"Ingress controller of BinderHub {name}",
-        opts=pulumi.ResourceOptions.merge(on_gcp, pulumi.ResourceOptions(depends_on=apis)),
+        # The address the DNS records point at: binderhub:protect keeps it.
+        opts=pulumi.ResourceOptions.merge(on_gcp, pulumi.ResourceOptions(depends_on=apis, protect=cfg.protect)),
     )
     return deploy_platform(cfg, secrets, cluster, registry, IngressEntry(load_balancer_ip=address.address))

@@ -85,7 +85,13 @@ def deploy_platform(
             # cert-manager still runs: the ACME challenges of the hub's certificates carry
             # finalizers only cert-manager removes, so without it the namespace never goes.
             depends_on=[*storage_depends_on, *([issuer.issuer] if issuer else [])],
-            hooks=pulumi.ResourceHookBinding(
+            # Users' servers, their volumes and the hub database live in it (binderhub:protect).
+            protect=cfg.protect,
+            # Protected, nothing may delete the users' volumes: the drain is bound only once the
+            # protection is lifted (`make destroy` runs the program, so it binds it then).
+            hooks=None
+            if cfg.protect
+            else pulumi.ResourceHookBinding(
                 before_delete=[user_storage_hook("hub", cfg.namespace, cluster.kubeconfig, cluster.context)]
             ),
         ),
@@ -153,10 +159,15 @@ def deploy_platform(
         fancy_profiles_image=cfg.fancy_profiles.hub_image if cfg.fancy_profiles.enabled else None,
         builder_cache_size=cfg.builder_cache_size,
     )
+    # binderhub:protect: the hub database's claim too (a chart object; the engine applies the
+    # transform to every object the hub charts render).
+    on_hub = pulumi.ResourceOptions.merge(
+        on_cluster, pulumi.ResourceOptions(transforms=[protect_volume_claims] if cfg.protect else None)
+    )
     if cfg.shape == "classic":
-        _classic(cfg, settings, namespace, hub_depends_on, on_cluster)
+        _classic(cfg, settings, namespace, hub_depends_on, on_hub)
     else:
-        _service(cfg, settings, namespace, hub_depends_on, on_cluster)
+        _service(cfg, settings, namespace, hub_depends_on, on_hub)
     return StackOutputs(
         binder_url=hosts.apply(lambda h: h.binder_url),
         hub_url=hosts.apply(lambda h: h.hub_url),
@@ -218,6 +229,22 @@ def _service(
             depends_on=[*settings.registry.depends_on],
         ),
         opts=opts,
+    )
+
+
+VOLUME_CLAIM = "kubernetes:core/v1:PersistentVolumeClaim"
+
+
+def protect_volume_claims(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
+    """A resource transform: a PersistentVolumeClaim gets `protect`, anything else is left as is.
+
+    Bound to the hub releases under binderhub:protect, so no `pulumi up` (a changed shape, a
+    chart that stops rendering the claim) and no destroy deletes the hub database's volume.
+    """
+    if args.type_ != VOLUME_CLAIM:
+        return None
+    return pulumi.ResourceTransformResult(
+        props=args.props, opts=pulumi.ResourceOptions.merge(args.opts, pulumi.ResourceOptions(protect=True))
     )
 
 

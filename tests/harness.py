@@ -174,6 +174,9 @@ class Registration:
     read: bool = False
     # Resource hook names per lifecycle point, e.g. {"before_delete": ["hub-drain-user-storage"]}.
     hooks: dict[str, list[str]] = field(default_factory=dict)
+    # The `transforms` option's functions (the engine applies them to this resource and every
+    # descendant, a remote component's included; the mocks do not run them).
+    transforms: list[Any] = field(default_factory=list)
 
     @property
     def provider_urn(self) -> str | None:
@@ -221,6 +224,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 ignore_changes=[] if read else list(request.ignoreChanges),
                 read=read,
                 hooks={} if read else _hook_names(request),
+                transforms=[] if read else pulumi_mocks._resolve_callbacks(request.transforms),
             )
         )
 
@@ -412,7 +416,7 @@ def _config_string(value: Any) -> str:
 
 
 AMBIENT_KUBE_TOKEN = "ambient-kube-token-0123456789"
-KUBECONFIG = f"""apiVersion: v1
+KUBECONFIG: str | None = f"""apiVersion: v1
 kind: Config
 clusters:
 - name: lab
@@ -495,7 +499,8 @@ class _ambient_kubeconfig:  # noqa: N801
     def __enter__(self) -> None:
         self.dir = tempfile.TemporaryDirectory()
         path = Path(self.dir.name) / "config"
-        path.write_text(KUBECONFIG)
+        if KUBECONFIG is not None:  # None: a machine without one (tests patch it)
+            path.write_text(KUBECONFIG)
         self.saved = os.environ.get("KUBECONFIG")
         os.environ["KUBECONFIG"] = str(path)
 

@@ -237,8 +237,11 @@ def test_without_a_domain_hosts_come_from_the_ip(no_domain: ProgramRun) -> None:
 # ---------------------------------------------------------------------------- protect
 
 
-def test_prod_protects_cluster_and_registry_only(prod: ProgramRun) -> None:
-    assert sorted(r.type for r in prod.registrations if r.protect) == sorted([RG, AKS, ACR])
+def test_prod_protects_cluster_registry_address_and_hub_namespace_only(prod: ProgramRun) -> None:
+    # (the rule on every stack, and the hub database's claim: test_protect.py)
+    protected = sorted(r.type for r in prod.registrations if r.protect)
+    assert protected == sorted([RG, AKS, ACR, IP, "kubernetes:core/v1:Namespace"])
+    assert prod.one(IP).protect
 
 
 # ---------------------------------------------------------------------------- config errors

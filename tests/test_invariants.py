@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from behaviour.rules.image_reference import parse_normalized_named
 from cloud_mocks.azure import AKS_KUBE_TOKEN
 from harness import ProgramRun, Registration, find_plain, is_secret, stack_file_config, stack_files, unwrap
 from schemas import SCHEMA_FOLDERS, assert_all_values_valid, helm_releases
@@ -144,6 +145,18 @@ def test_exports_the_outputs_a_user_reads(variant: Variant) -> None:
         assert run.outputs[url].value.endswith("/")
 
 
+# What BinderHub appends to the image prefix: a build slug (escaped repository name, a hash of
+# the spec) and a tag; a long one, so a prefix that only just fits still fails.
+BUILD_SLUG = "binder-2dexamples-2drequirements-" + "5" * 40 + ":" + "f" * 40
+
+
+def test_every_image_the_hub_builds_is_a_valid_reference(variant: Variant) -> None:
+    """The image names BinderHub will push and the kubelet will pull parse as the kubelet parses them."""
+    prefix = deploy(variant.name).outputs["image_prefix"].value
+    parsed = parse_normalized_named(prefix + BUILD_SLUG)  # raises on an invalid reference
+    assert parsed.name.endswith(BUILD_SLUG.split(":")[0])
+
+
 def received(run: ProgramRun) -> dict[str, Any]:
     """What each resource is sent, by URN: inputs as serialized (a reference to another resource
     is its URN there; deserialized, it would be a fresh Python object each run)."""
@@ -182,12 +195,15 @@ def test_components_parent_their_releases(variant: Variant) -> None:
 
 
 def test_protects_resources_only_when_asked(variant: Variant) -> None:
+    # (what exactly is protected when asked: test_protect.py)
     run = deploy(variant.name)
     protected = [r.name for r in run.registrations if r.protect]
+    transformed = [r.name for r in run.registrations if r.transforms]  # protection for chart objects
     if variant.config.get("protect"):
         assert protected, "binderhub:protect is set but nothing is protected"
     else:
         assert not protected, "without binderhub:protect, `pulumi destroy` must be able to remove everything"
+        assert not transformed, f"without binderhub:protect, {transformed} still change their charts' objects"
 
 
 # ------------------------------------------------------------------ credentials
@@ -295,7 +311,9 @@ def test_the_load_balancer_goes_before_its_address_and_network(variant: Variant)
 
 def test_user_servers_and_their_disks_are_drained_before_the_namespace(variant: Variant) -> None:
     run = deploy(variant.name)
-    assert hub_namespace(run).hooks == {"before_delete": ["hub-drain-user-storage"]}
+    # A protected namespace cannot go, and nothing may delete its volumes (test_protect.py).
+    expected = {} if variant.config.get("protect") else {"before_delete": ["hub-drain-user-storage"]}
+    assert hub_namespace(run).hooks == expected
 
 
 def test_nothing_cluster_wide_is_left_behind_by_the_charts(variant: Variant) -> None:
