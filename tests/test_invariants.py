@@ -19,8 +19,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-
 from behaviour.rules.image_reference import parse_normalized_named
+
 from cloud_mocks.azure import AKS_KUBE_TOKEN
 from harness import ProgramRun, Registration, find_plain, is_secret, stack_file_config, stack_files, unwrap
 from schemas import SCHEMA_FOLDERS, assert_all_values_valid, helm_releases
