@@ -65,10 +65,12 @@ def resolve_kubeconfig(secret: str | None, context: str | None) -> str:
     document = _parse(secret, where) if secret is not None else read_ambient_kubeconfig()
     name = context or document.get("current-context")
     contexts = {e.get("name"): e for e in _entries(document, "contexts")}
+    if not contexts:
+        raise KubeconfigError(f"{where} is not a kubeconfig for a cluster: it defines no contexts")
     if not name:
         raise KubeconfigError(
             f"{where} has no current-context: set binderhub:cluster.context to one of "
-            + (", ".join(repr(n) for n in contexts) or "(none: it defines no contexts)")
+            + ", ".join(repr(n) for n in contexts)
         )
     if name not in contexts:
         key = "binderhub:cluster.context" if context else "its current-context"

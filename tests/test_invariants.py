@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from behaviour.rules.image_reference import parse_normalized_named
 
 from cloud_mocks.azure import AKS_KUBE_TOKEN
 from harness import ProgramRun, Registration, find_plain, is_secret, stack_file_config, stack_files, unwrap
@@ -142,6 +143,18 @@ def test_exports_the_outputs_a_user_reads(variant: Variant) -> None:
     for url in ("binder_url", "hub_url"):
         assert run.outputs[url].value.startswith(("http://", "https://")), run.outputs[url].value
         assert run.outputs[url].value.endswith("/")
+
+
+# What BinderHub appends to the image prefix: a build slug (escaped repository name, a hash of
+# the spec) and a tag; a long one, so a prefix that only just fits still fails.
+BUILD_SLUG = "binder-2dexamples-2drequirements-" + "5" * 40 + ":" + "f" * 40
+
+
+def test_every_image_the_hub_builds_is_a_valid_reference(variant: Variant) -> None:
+    """The image names BinderHub will push and the kubelet will pull parse as the kubelet parses them."""
+    prefix = deploy(variant.name).outputs["image_prefix"].value
+    parsed = parse_normalized_named(prefix + BUILD_SLUG)  # raises on an invalid reference
+    assert parsed.name.endswith(BUILD_SLUG.split(":")[0])
 
 
 def received(run: ProgramRun) -> dict[str, Any]:
