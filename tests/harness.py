@@ -172,6 +172,11 @@ class Registration:
     protect: bool
     ignore_changes: list[str] = field(default_factory=list)
     read: bool = False
+    # The URN the Pulumi engine gives this resource (the mock's URNs qualify a type by its parent's
+    # own type only and keep the Stack's; the engine uses the whole chain of component types),
+    # and the engine URNs its aliases stand for.
+    engine_urn: str = ""
+    alias_urns: list[str] = field(default_factory=list)
     # Resource hook names per lifecycle point, e.g. {"before_delete": ["hub-drain-user-storage"]}.
     hooks: dict[str, list[str]] = field(default_factory=dict)
     # The `transforms` option's functions (the engine applies them to this resource and every
@@ -203,6 +208,27 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
     def __init__(self, mocks: Mocks) -> None:
         super().__init__(mocks)
         self.registrations: list[Registration] = []
+        # mock URN -> the engine's qualified type (`parentType$...$type`), for engine URNs.
+        self.qualified_types: dict[str, str] = {}
+
+    def _engine_urn(self, parent: str | None, type_: str, name: str, stack: str = "", project: str = "") -> str:
+        """The engine's URN rule (pulumi/sdk resource.NewURN): the parent's qualified type, `$`, the type."""
+        parent_type = self.qualified_types.get(parent or "")
+        qualified = f"{parent_type}${type_}" if parent_type else type_
+        return f"urn:pulumi:{stack or pulumi.get_stack()}::{project or pulumi.get_project()}::{qualified}::{name}"
+
+    def _alias_urns(self, request: Any) -> list[str]:
+        urns = []
+        for alias in request.aliases:
+            if alias.urn:
+                urns.append(alias.urn)
+                continue
+            spec = alias.spec
+            parent = None if spec.noParent else (spec.parentUrn or request.parent)
+            urns.append(
+                self._engine_urn(parent, spec.type or request.type, spec.name or request.name, spec.stack, spec.project)
+            )
+        return urns
 
     def _record(self, request: Any, urn: str, state: dict[str, Any], inputs: dict[str, Any], read: bool) -> None:
         self.registrations.append(
@@ -225,8 +251,11 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 read=read,
                 hooks={} if read else _hook_names(request),
                 transforms=[] if read else pulumi_mocks._resolve_callbacks(request.transforms),
+                engine_urn=self._engine_urn(request.parent, request.type, request.name),
+                alias_urns=[] if read else self._alias_urns(request),
             )
         )
+        self.qualified_types[urn] = self._engine_urn(request.parent, request.type, request.name).split("::")[2]
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC name)
         urn = self.make_urn(request.parent, request.type, request.name)
