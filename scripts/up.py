@@ -48,8 +48,8 @@ class RefusedError(Exception):
     """A check failed: the message says what, with which value, and what to do."""
 
 
-def secret_keys(config_py: Path = ROOT / "config.py") -> tuple[str, ...]:
-    """config.SECRET_KEYS, read from the source: importing config.py would need the program's
+def secret_keys(config_py: Path = ROOT / "config" / "base.py") -> tuple[str, ...]:
+    """config.SECRET_KEYS, read from the source: importing config would need the program's
     packages, which are not installed yet (and `make secret` never installs them)."""
     for node in ast.parse(config_py.read_text()).body:
         # SECRET_KEYS = (...), or with an annotation

@@ -12,7 +12,6 @@ Service's healthCheckNodePort (`/healthz`), so only nodes running the controller
 """
 
 import re
-from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -23,7 +22,7 @@ from components.cluster.eks import ZONES, EksCluster, EksClusterArgs, partition
 from components.registry import RegistrySettings
 from components.registry.ecr import EcrRegistry, EcrRegistryArgs
 from components.registry.external import registry_from_config
-from config import AwsClusterConfig, StackConfig, StackSecrets
+from config import AwsStack, StackSecrets
 from stacks.platform import IngressEntry, StackOutputs, deploy_platform
 from versions import chart
 
@@ -61,9 +60,8 @@ def nlb_annotations(allocation_ids: pulumi.Input[str], subnet_ids: pulumi.Input[
     }
 
 
-def build(cfg: StackConfig[Any], secrets: StackSecrets) -> StackOutputs:
+def build(cfg: AwsStack, secrets: StackSecrets) -> StackOutputs:
     cluster_cfg = cfg.cluster
-    assert isinstance(cluster_cfg, AwsClusterConfig)
 
     name = cluster_name(pulumi.get_project(), pulumi.get_stack())
     cluster = EksCluster(

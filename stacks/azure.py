@@ -1,7 +1,6 @@
 """Target `azure`: AKS + ACR (or Docker Hub) + a static ingress IP, then the shared platform."""
 
 import re
-from typing import Any
 
 import pulumi
 import pulumi_azure_native as azure
@@ -11,7 +10,7 @@ from components.cluster.aks import AksCluster, AksClusterArgs
 from components.registry import RegistrySettings
 from components.registry.acr import AcrRegistry, AcrRegistryArgs, registry_name_base
 from components.registry.external import registry_from_config
-from config import AzureClusterConfig, StackConfig, StackSecrets
+from config import AzureStack, StackSecrets
 from stacks.platform import IngressEntry, StackOutputs, deploy_platform
 
 # The Azure cloud provider looks the loadBalancerIP up in this group (default: the node group).
@@ -28,9 +27,8 @@ def azure_name(*parts: str, max_length: int = 54) -> str:
     return name[:max_length].rstrip("-") or "binderhub"
 
 
-def build(cfg: StackConfig[Any], secrets: StackSecrets) -> StackOutputs:
+def build(cfg: AzureStack, secrets: StackSecrets) -> StackOutputs:
     cluster_cfg = cfg.cluster
-    assert isinstance(cluster_cfg, AzureClusterConfig)
     project, stack = pulumi.get_project(), pulumi.get_stack()
     default_name = azure_name(project, stack)
 

@@ -1,20 +1,18 @@
 """Target `existing`: a cluster that already runs (a kube context, or bare metal)."""
 
-from typing import Any
 
 import pulumi
 
 from components.cluster.existing import ExistingCluster, ExistingClusterArgs
 from components.openebs import OpenEbsLocalPv, OpenEbsLocalPvArgs
 from components.registry.external import registry_from_config
-from config import ExistingClusterConfig, StackConfig, StackSecrets
+from config import ExistingStack, StackSecrets
 from stacks.platform import IngressEntry, StackOutputs, deploy_platform
 from versions import chart
 
 
-def build(cfg: StackConfig[Any], secrets: StackSecrets) -> StackOutputs:
+def build(cfg: ExistingStack, secrets: StackSecrets) -> StackOutputs:
     cluster_cfg = cfg.cluster
-    assert isinstance(cluster_cfg, ExistingClusterConfig)
     assert secrets.kubeconfig is not None, "load_config resolves the kubeconfig on cloud 'existing'"
     cluster = ExistingCluster(
         "cluster", ExistingClusterArgs(kubeconfig=secrets.kubeconfig, context=cluster_cfg.context)

@@ -6,7 +6,6 @@ chart renders.
 """
 
 import re
-from typing import Any
 
 import pulumi
 import pulumi_gcp as gcp
@@ -16,7 +15,7 @@ from components.cluster.gke import GkeCluster, GkeClusterArgs
 from components.registry import RegistrySettings
 from components.registry.artifact_registry import ArtifactRegistry, ArtifactRegistryArgs
 from components.registry.external import registry_from_config
-from config import GcpClusterConfig, StackConfig, StackSecrets
+from config import GcpStack, StackSecrets
 from stacks.platform import IngressEntry, StackOutputs, deploy_platform
 
 # cloudresourcemanager: project IAM bindings; iam: service accounts and keys.
@@ -49,9 +48,8 @@ def enable_apis(project: str, services: list[str], provider: gcp.Provider) -> li
     ]
 
 
-def build(cfg: StackConfig[Any], secrets: StackSecrets) -> StackOutputs:
+def build(cfg: GcpStack, secrets: StackSecrets) -> StackOutputs:
     cluster_cfg = cfg.cluster
-    assert isinstance(cluster_cfg, GcpClusterConfig)
     project, region = cluster_cfg.project, cluster_cfg.region
     name = cluster_cfg.name or default_name(pulumi.get_stack())
 

@@ -17,6 +17,7 @@ from typing import Any, get_args, get_origin
 import pytest
 import yaml
 from pydantic import BaseModel
+from pydantic.alias_generators import to_camel
 
 import config
 from components.values.auth import authenticator_config
@@ -405,7 +406,7 @@ def test_every_auth_key_has_a_value_to_try() -> None:
 def test_every_auth_key_reaches_the_authenticator_or_is_refused(kind: str, name: str) -> None:
     """Behaviour, not the table: with the key set, the hub's authenticator config changes, or
     the config is refused naming the key. A key that silently does nothing fails here."""
-    key = config.to_camel(name)
+    key = to_camel(name)
     base = AUTH_BASE[kind]
     changed = {**base, key: AUTH_VALUES[name]}
     if name == "groups_claim":  # read with a group rule, as the docs say
@@ -468,7 +469,7 @@ def registry_effect(run: ProgramRun) -> str:
 def test_every_registry_key_changes_the_deployment_or_is_refused(kind: str, name: str) -> None:
     cloud, registry = REGISTRY_BASE[kind]
     base = merged(CLOUD_BASE[cloud], {"registry": registry})
-    key = config.to_camel(name)
+    key = to_camel(name)
     run = Program(merged(base, {"registry": {key: REGISTRY_VALUES[name]}}), PASSWORD).run()
     if run.error is not None:
         assert isinstance(run.error, ConfigError) and run.registrations == []

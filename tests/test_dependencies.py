@@ -21,7 +21,7 @@ PROJECT = PACKAGES[PYPROJECT["project"]["name"]]
 HUB_FILES = ROOT_DIR / "components" / "values" / "hub_files"
 PROGRAM_FILES = [
     ROOT_DIR / "__main__.py",
-    ROOT_DIR / "config.py",
+    *sorted((ROOT_DIR / "config").rglob("*.py")),
     ROOT_DIR / "kubeconfig.py",
     ROOT_DIR / "versions.py",
     *sorted(p for p in (ROOT_DIR / "components").rglob("*.py") if HUB_FILES not in p.parents),

@@ -105,8 +105,10 @@ def project_copy(tmp_path: Path) -> Path:
     """What up.sh reads, copied: its runs must not touch the real work tree (.tools, .venv, state)."""
     repo = tmp_path / "repo"
     shutil.copytree(ROOT_DIR / "scripts", repo / "scripts", ignore=shutil.ignore_patterns("__pycache__"))
-    for path in [*ROOT_DIR.glob("Pulumi*.yaml"), ROOT_DIR / "config.py", ROOT_DIR / "Makefile"]:
+    for path in [*ROOT_DIR.glob("Pulumi*.yaml"), ROOT_DIR / "Makefile"]:
         shutil.copy(path, repo / path.name)
+    (repo / "config").mkdir()
+    shutil.copy(ROOT_DIR / "config" / "base.py", repo / "config" / "base.py")  # SECRET_KEYS
     return repo
 
 

@@ -1,0 +1,496 @@
+"""The stack's configuration model: every `binderhub:` key and the rules across keys."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+import semver
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    Field,
+    ValidationInfo,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+from components.values.hosts import compute_hosts
+from config.base import (
+    IMAGE_PATH_COMPONENT,
+    DnsLabel,
+    DnsName,
+    Email,
+    HostUrl,
+    HttpUrl,
+    IpAddress,
+    Model,
+    acme_domain,
+    acme_email,
+    matching,
+    url_check,
+)
+from config.clusters import AwsClusterConfig, AzureClusterConfig, ExistingClusterConfig, GcpClusterConfig
+from versions import CHARTS
+
+RegistryType = Literal["acr", "ecr", "artifact-registry", "dockerhub", "custom", "none"]
+CloudName = Literal["azure", "aws", "gcp", "existing"]
+
+
+def _without_trailing_dashes(value: Any) -> Any:
+    # BinderHub's docs write prefixes as `binder-dev-`; the program adds the `-` itself.
+    return value.rstrip("-") if isinstance(value, str) and value.rstrip("-") else value
+
+
+# Docker Hub namespaces (a Docker ID or an organization): 4-30 lowercase letters and digits.
+_DOCKER_HUB_NAMESPACE = "4-30 lowercase letters and digits (a Docker ID or Docker Hub organization)"
+_PATH_COMPONENT = "lowercase letters and digits, separated by '.', '_' or '-' (a Docker repository path component)"
+
+
+class RegistryConfig(Model):
+    """Where BinderHub pushes built images and the kubelet pulls them.
+
+    Every value that becomes part of an image name is a valid repository path component
+    (distribution/reference's grammar), so each `<host>/<path>/<prefix>-<slug>` the program
+    builds is a valid image reference.
+    """
+
+    type: RegistryType
+    prefix: Annotated[
+        str,
+        BeforeValidator(_without_trailing_dashes),
+        matching(IMAGE_PATH_COMPONENT.pattern, _PATH_COMPONENT + "; a trailing '-' is fine, the program adds one"),
+        Field(max_length=64),
+    ] = "binder"
+    username: str | None = None
+    organization: Annotated[str, matching(r"[a-z0-9]{4,30}", _DOCKER_HUB_NAMESPACE)] | None = None
+    url: HostUrl | None = None
+    token_url: HttpUrl | None = None
+    project: Annotated[str, matching(IMAGE_PATH_COMPONENT.pattern, _PATH_COMPONENT)] | None = None
+    # ECR / Artifact Registry: days after which built images are deleted (BinderHub rebuilds on demand).
+    expire_after_days: int = Field(30, ge=1, le=3650)
+
+    @model_validator(mode="after")
+    def _required_for_type(self) -> RegistryConfig:
+        problems = _unused_keys(self, "registry", self.type, REGISTRY_KEYS)
+        # custom needs a project: BinderHub looks images up by their last two path components.
+        required = {"dockerhub": ("username",), "custom": ("url", "username", "project")}.get(self.type, ())
+        missing = [to_camel(name) for name in required if getattr(self, name) is None]
+        if missing:
+            problems.append(f"registry type {self.type!r} needs {', '.join('registry.' + m for m in missing)}")
+        namespace = self.organization or self.username
+        if self.type == "dockerhub" and namespace and not re.fullmatch(r"[a-z0-9]{4,30}", namespace):
+            key = "registry.organization" if self.organization else "registry.username"
+            problems.append(
+                f"{key} {namespace!r} becomes the image namespace docker.io/{namespace}/...: expected "
+                f"{_DOCKER_HUB_NAMESPACE}"
+            )
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+
+# The keys each registry.type uses besides `type`; any other key set is refused (it would do nothing).
+REGISTRY_KEYS: dict[str, frozenset[str]] = {
+    "acr": frozenset({"prefix", "project"}),
+    "ecr": frozenset({"prefix", "expire_after_days"}),
+    "artifact-registry": frozenset({"prefix", "expire_after_days"}),
+    "dockerhub": frozenset({"prefix", "username", "organization"}),
+    "custom": frozenset({"prefix", "url", "token_url", "username", "project"}),
+    "none": frozenset({"prefix"}),
+}
+
+
+def _unused_keys(model: BaseModel, section: str, kind: str, used: dict[str, frozenset[str]]) -> list[str]:
+    """One line per key set in `section` that the chosen `section.type` never reads.
+
+    A key that does nothing is a mistake the user cannot see: a client id without an auth type
+    deploys an anonymous hub, a group rule GitHub's authenticator never receives locks everyone out.
+    """
+    problems = []
+    for name in sorted(model.model_fields_set - {"type"} - used[kind]):
+        users = sorted(t for t, keys in used.items() if name in keys)
+        problems.append(
+            f"{section}.{to_camel(name)} is not used by {section}.type {kind!r}"
+            + (f"; it is for {section}.type " + " or ".join(repr(t) for t in users) if users else "")
+            + " (remove it, or set the type that uses it)"
+        )
+    return problems
+
+
+class HostsConfig(Model):
+    binder: DnsName
+    hub: DnsName
+
+
+class TlsConfig(Model):
+    enabled: bool | None = None  # default: on when a domain is set
+    email: Annotated[Email, AfterValidator(acme_email)] | None = None
+    server: Literal["staging", "production"] = "production"
+
+
+class IngressConfig(Model):
+    controller: Literal["nginx", "existing"] = "nginx"
+    class_name: DnsLabel = "nginx"
+    # For an existing controller: its public address (hosts derive from it without a domain).
+    address: IpAddress | None = None
+
+
+class AuthConfig(Model):
+    type: Literal["none", "github", "generic"] = "none"
+    client_id: str | None = None
+    allowed_organizations: list[str] = Field(default_factory=list)
+    authorize_url: HttpUrl | None = None
+    token_url: HttpUrl | None = None
+    userdata_url: HttpUrl | None = None
+    username_claim: str = "preferred_username"
+    scope: list[str] = Field(default_factory=lambda: ["openid", "profile", "email"])
+    allowed_groups: list[str] = Field(default_factory=list)
+    allowed_users: list[str] = Field(default_factory=list)
+    admin_users: list[str] = Field(default_factory=list)
+    allow_all: bool = False
+    # generic: the userinfo claim holding group names (for allowedGroups)
+    groups_claim: str = "groups"
+    # Keep the OAuth tokens (encrypted with a generated CryptKeeper key) and hand the access
+    # token to the user's server as $OAUTH_ACCESS_TOKEN, e.g. to reach data services.
+    pass_tokens: bool = False
+
+    @model_validator(mode="after")
+    def _keys_for_type(self) -> AuthConfig:
+        problems = _unused_keys(self, "auth", self.type, AUTH_KEYS)
+        if "groups_claim" in self.model_fields_set and not self.allowed_groups and self.type == "generic":
+            problems.append("auth.groupsClaim is only read with auth.allowedGroups (the groups it names)")
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+
+_LOGIN_KEYS = frozenset({"client_id", "allowed_users", "admin_users", "allow_all", "pass_tokens"})
+# The keys each auth.type hands to its authenticator (components/values/auth.py).
+AUTH_KEYS: dict[str, frozenset[str]] = {
+    "none": frozenset(),
+    "github": _LOGIN_KEYS | {"allowed_organizations"},
+    "generic": _LOGIN_KEYS
+    | {"authorize_url", "token_url", "userdata_url", "username_claim", "scope", "allowed_groups", "groups_claim"},
+}
+
+
+class NamedServersConfig(Model):
+    enabled: bool = False
+    limit_per_user: int | None = Field(None, ge=1)
+
+
+def _image_with_tag(value: str) -> str:
+    name, _, tag = value.rpartition(":")
+    if not name or not tag or "/" in tag or tag == "latest":
+        raise ValueError("is not a pinned image: expected <name>:<tag> with a tag other than 'latest'")
+    return value
+
+
+class FancyProfilesConfig(Model):
+    enabled: bool = False
+    # A hub image with jupyterhub-fancy-profiles installed, matching the pinned z2jh
+    # (e.g. quay.io/yuvipanda/z2jh-hub-with-fancy-profiles:z2jh-v4.4.0-fancy-profiles-sha-<sha>).
+    hub_image: Annotated[str, AfterValidator(_image_with_tag)] | None = None
+
+
+class CullConfig(Model):
+    enabled: bool = True
+    timeout: int = Field(600, ge=60)  # seconds of inactivity
+    every: int = Field(660, ge=10)
+    max_age: int = Field(21600, ge=0)  # 0: no limit
+    users: bool | None = None  # default: cull (delete) users only when anonymous
+
+
+_ORIGIN_URL = url_check(path=False, what="'*' or one origin, scheme://host[:port] (no path, no spaces)")
+
+
+def _origin(value: str) -> str:
+    return value if value == "*" else _ORIGIN_URL(value)
+
+
+class CorsConfig(Model):
+    # Sent as Access-Control-Allow-Origin: `*` or one origin, scheme://host[:port].
+    allow_origin: Annotated[str, AfterValidator(_origin)] | None = None
+
+
+def _chart_versions(value: dict[str, str]) -> dict[str, str]:
+    for name, version in value.items():
+        if name not in CHARTS:
+            raise ValueError(f"unknown chart {name!r}; charts: {', '.join(sorted(CHARTS))}")
+        # Helm takes ranges (`*`, `^4`, `>=4.0`) and `latest`; a stack pins what it was tested with.
+        if not isinstance(version, str) or not semver.Version.is_valid(version):
+            raise ValueError(
+                f"chart {name!r} needs an exact version (SemVer, e.g. {CHARTS[name].version}), not {version!r}"
+            )
+    return value
+
+
+ClusterT = TypeVar("ClusterT", bound=Model)
+
+
+class StackConfig(Model, Generic[ClusterT]):
+    """Every `binderhub:` key. Parsed as one of the per-cloud subclasses (`AnyStackConfig`), so
+    `cluster` has the chosen cloud's model and each stack builder gets its own typed config."""
+
+    cloud: CloudName
+    shape: Literal["classic", "service"] = "classic"
+    namespace: DnsLabel = "binderhub"
+    cluster: ClusterT
+    registry: RegistryConfig
+    domain: DnsName | None = None
+    hosts: HostsConfig | None = None
+    wildcard_dns: DnsName = "nip.io"
+    tls: TlsConfig = Field(default_factory=lambda: TlsConfig.model_validate({}))
+    ingress: IngressConfig = Field(default_factory=lambda: IngressConfig.model_validate({}))
+    auth: AuthConfig = Field(default_factory=lambda: AuthConfig.model_validate({}))
+    # host: the node's own Docker socket (cluster.runtime 'docker' only); dind/pink: a daemon per node.
+    builder: Literal["dind", "pink", "host"] = "dind"
+    cull: CullConfig = Field(default_factory=lambda: CullConfig.model_validate({}))
+    cors: CorsConfig = Field(default_factory=lambda: CorsConfig.model_validate({}))
+    named_servers: NamedServersConfig = Field(default_factory=lambda: NamedServersConfig.model_validate({}))
+    # service shape: serve BinderHub's own UI at /services/binder/ (else API only)
+    binder_ui: bool = Field(True, alias="binderUI")
+    fancy_profiles: FancyProfilesConfig = Field(default_factory=lambda: FancyProfilesConfig.model_validate({}))
+    # service shape: the build cache's size bound (binderhub-service has no image cleaner)
+    builder_cache_size: Annotated[str, matching(r"^\d+(Mi|Gi|Ti)$", "a size like 50Gi")] = "50Gi"
+    protect: bool = False
+    charts: Annotated[dict[str, str], AfterValidator(_chart_versions)] = Field(default_factory=dict)
+
+    @property
+    def tls_enabled(self) -> bool:
+        if self.tls.enabled is None:
+            return self.domain is not None or self.hosts is not None
+        return self.tls.enabled
+
+    @property
+    def cull_users(self) -> bool:
+        return self.auth.type == "none" if self.cull.users is None else self.cull.users
+
+    @model_validator(mode="after")
+    def _cross_checks(self, info: ValidationInfo) -> StackConfig[ClusterT]:
+        secrets: set[str] = (info.context or {}).get("secrets", set())
+        problems: list[str] = []
+        reg = self.registry
+        if reg.type in REGISTRY_CLOUDS and REGISTRY_CLOUDS[reg.type] != self.cloud:
+            problems.append(
+                f"registry.type {reg.type!r} needs cloud {REGISTRY_CLOUDS[reg.type]!r}; on {self.cloud!r} use "
+                + ", ".join(repr(t) for t in _registry_types_for(self.cloud))
+            )
+        if reg.type in ("dockerhub", "custom") and "registryPassword" not in secrets:
+            problems.append(
+                f"registry.type {reg.type!r} needs the secret binderhub:registryPassword "
+                "(pulumi config set --secret binderhub:registryPassword ...)"
+            )
+        if "kubeconfig" in secrets and self.cloud != "existing":
+            problems.append("kubeconfig is only for cloud 'existing'; managed clusters produce their own")
+        if self.tls_enabled and not self.tls.email:
+            problems.append("tls.email is required when TLS is enabled (Let's Encrypt account contact)")
+        if self.domain and self.hosts:
+            problems.append("set either domain (hosts binder.<domain>, hub.<domain>) or hosts, not both")
+        if self.ingress.controller == "existing" and not (self.domain or self.hosts or self.ingress.address):
+            problems.append(
+                "ingress.controller 'existing' needs binderhub:domain, binderhub:hosts or ingress.address "
+                "to know the public hosts"
+            )
+        if self.ingress.address and self.ingress.controller != "existing":
+            problems.append("ingress.address is only for ingress.controller 'existing'")
+        problems += _auth_problems(self.auth, secrets)
+        problems += self._name_problems()
+        problems += self._shape_problems()
+        problems += self._node_problems()
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    def _name_problems(self) -> list[str]:
+        """Names the cluster or Let's Encrypt would refuse, or that collide with the program's own."""
+        problems: list[str] = []
+        if self.namespace in RESERVED_NAMESPACES or self.namespace.startswith("kube-"):
+            problems.append(
+                f"namespace {self.namespace!r} belongs to the cluster or to a component this program installs "
+                f"({', '.join(sorted(RESERVED_NAMESPACES))}, kube-*); choose another, e.g. 'binderhub'"
+            )
+        if self.tls_enabled:
+            for key, host in self._static_hosts():
+                try:
+                    _certificate_name(host)
+                except ValueError as error:
+                    problems.append(f"{key}: the TLS host {host!r} {error}")
+        return problems
+
+    def _static_hosts(self) -> list[tuple[str, str]]:
+        """(config key, host) for every public host known before the cluster exists."""
+        cluster = self.cluster if isinstance(self.cluster, ExistingClusterConfig) else None
+        address = self.ingress.address or (cluster.external_ips[0] if cluster and cluster.external_ips else None)
+        key = "domain" if self.domain else "hosts" if self.hosts else "wildcardDns"
+        if not (self.domain or self.hosts):
+            # Hosts derive from the load balancer's address: check the wildcard DNS with any IP.
+            address = address or "203.0.113.10"
+        hosts = compute_hosts(
+            domain=self.domain,
+            binder_host=self.hosts.binder if self.hosts else None,
+            hub_host=self.hosts.hub if self.hosts else None,
+            wildcard_dns=self.wildcard_dns,
+            address=address,
+            tls=True,
+        )
+        return [(key, hosts.binder), (key, hosts.hub)] if hosts.binder != hosts.hub else [(key, hosts.hub)]
+
+    def _shape_problems(self) -> list[str]:
+        problems: list[str] = []
+        anonymous = self.auth.type == "none"
+        if self.shape == "classic":
+            if self.fancy_profiles.enabled:
+                problems.append("fancyProfiles needs shape 'service' (it runs in a z2jh hub beside binderhub-service)")
+            if "binder_ui" in self.model_fields_set:
+                problems.append("binderUI is for shape 'service'; the classic chart always serves the BinderHub UI")
+        else:
+            if self.builder == "pink":
+                problems.append("builder 'pink' needs shape 'classic'; binderhub-service builds with its own dind")
+            if self.fancy_profiles.enabled and anonymous:
+                problems.append(
+                    "fancyProfiles needs auth.type 'github' or 'generic': its builds run for logged-in users"
+                )
+            if self.fancy_profiles.enabled and not self.fancy_profiles.hub_image:
+                problems.append(
+                    "fancyProfiles.hubImage is required: a hub image with jupyterhub-fancy-profiles built for "
+                    "z2jh 4.4.0 (see the tags of quay.io/yuvipanda/z2jh-hub-with-fancy-profiles)"
+                )
+            if not self.binder_ui and not self.fancy_profiles.enabled and anonymous:
+                problems.append(
+                    "binderUI: false with auth.type 'none' and no fancyProfiles leaves no way to launch anything: "
+                    "enable binderUI, fancyProfiles (with auth), or set an auth.type"
+                )
+        if self.named_servers.enabled and anonymous:
+            problems.append("namedServers needs an auth.type: anonymous Binder users have one temporary server")
+        if self.named_servers.limit_per_user is not None and not self.named_servers.enabled:
+            problems.append("namedServers.limitPerUser is set but namedServers.enabled is false")
+        return problems
+
+    def _node_problems(self) -> list[str]:
+        """What the nodes must offer for the builder and registry chosen (bare metal mostly)."""
+        cluster = self.cluster if isinstance(self.cluster, ExistingClusterConfig) else None
+        problems: list[str] = []
+        docker_nodes = cluster is not None and cluster.runtime == "docker"
+        if self.builder == "host" and not docker_nodes:
+            problems.append(
+                "builder 'host' mounts the node's Docker socket, which containerd nodes (every managed "
+                "Kubernetes, and most others) do not have: use 'dind' or 'pink', or on cloud 'existing' with "
+                "Docker Engine nodes set cluster.runtime: docker"
+            )
+        if self.builder == "host" and self.shape == "service":
+            problems.append("builder 'host' needs shape 'classic'; binderhub-service builds with its own dind")
+        if self.registry.type == "none":
+            # A built image must land in the store the kubelet starts containers from.
+            works = docker_nodes and cluster is not None and cluster.nodes == 1 and self.builder == "host"
+            if not works:
+                problems.append(
+                    "registry.type 'none' keeps built images on the node that built them, so it only works "
+                    "with builder 'host' on a single Docker Engine node (cloud 'existing', cluster.runtime: "
+                    "docker, cluster.nodes: 1, shape 'classic'); dind and pink keep images in their own "
+                    "store, which the kubelet never sees. Use registry.type 'custom' (Harbor, Quay, ...) "
+                    "or 'dockerhub' instead"
+                )
+        if cluster is not None and cluster.external_ips and self.ingress.controller == "existing":
+            problems.append(
+                "cluster.externalIPs expose the controller this program installs; with ingress.controller "
+                "'existing' set ingress.address instead"
+            )
+        return problems
+
+
+# Namespaces the cluster owns or this program installs into (components/cert_manager.py,
+# ingress_nginx.py, openebs.py, the ECR credential helper in stacks/aws.py); a test checks the
+# list against every Namespace the program creates.
+RESERVED_NAMESPACES = frozenset(
+    {"default", "kube-system", "kube-public", "kube-node-lease", "cert-manager", "nginx-ingress", "openebs"}
+    | {"binderhub-registry"}
+)
+
+
+def _certificate_name(host: str) -> str:
+    """`host` if it fits in a certificate (RFC 5280 / Let's Encrypt: 253 characters, 63 per label)."""
+    if len(host) > 253 or any(len(label) > 63 for label in host.split(".")):
+        raise ValueError("is longer than a certificate name may be (253 characters, 63 per label)")
+    return acme_domain(host, "a certificate name")
+
+
+def _registry_types_for(cloud: str) -> list[str]:
+    return [t for t in RegistryType.__args__ if REGISTRY_CLOUDS.get(t, cloud) == cloud]  # type: ignore[attr-defined]
+
+
+def _auth_problems(auth: AuthConfig, secrets: set[str]) -> list[str]:
+    problems: list[str] = []
+    if auth.type == "none":
+        return problems
+    if not auth.client_id:
+        problems.append(f"auth.type {auth.type!r} needs auth.clientId (the OAuth app's client id)")
+    if "oauthClientSecret" not in secrets:
+        problems.append(
+            f"auth.type {auth.type!r} needs the secret binderhub:oauthClientSecret "
+            "(pulumi config set --secret binderhub:oauthClientSecret ...)"
+        )
+    if not (
+        auth.allow_all or auth.allowed_groups or auth.allowed_users or auth.admin_users or auth.allowed_organizations
+    ):
+        rules = "auth.allowedOrganizations, " if auth.type == "github" else "auth.allowedGroups, "
+        problems.append(
+            f"auth.type {auth.type!r} denies everyone without an allow rule (oauthenticator 16+): set "
+            f"{rules}auth.allowedUsers, auth.adminUsers or auth.allowAll: true"
+        )
+    if auth.type == "generic":
+        missing = [k for k in ("authorize_url", "token_url", "userdata_url") if getattr(auth, k) is None]
+        if missing:
+            problems.append("auth.type 'generic' needs " + ", ".join("auth." + to_camel(k) for k in missing))
+    return problems
+
+
+# ---------------------------------------------------------------------------- one model per cloud
+
+
+class AzureStack(StackConfig[AzureClusterConfig]):
+    cloud: Literal["azure"]  # pyright: ignore[reportIncompatibleVariableOverride] (frozen: narrowing is safe)
+
+
+class AwsStack(StackConfig[AwsClusterConfig]):
+    cloud: Literal["aws"]  # pyright: ignore[reportIncompatibleVariableOverride] (frozen: narrowing is safe)
+
+
+class GcpStack(StackConfig[GcpClusterConfig]):
+    cloud: Literal["gcp"]  # pyright: ignore[reportIncompatibleVariableOverride] (frozen: narrowing is safe)
+
+
+class ExistingStack(StackConfig[ExistingClusterConfig]):
+    cloud: Literal["existing"]  # pyright: ignore[reportIncompatibleVariableOverride] (frozen: narrowing is safe)
+
+
+AnyStackConfig = Annotated[AzureStack | AwsStack | GcpStack | ExistingStack, Field(discriminator="cloud")]
+
+
+@dataclass(frozen=True)
+class Cloud:
+    """A target: its config model, and the registry it brings (its default `registry.type`).
+
+    The builder is `stacks/<name>.py`'s `build(cfg, secrets)`; adding a cloud is one entry here,
+    its cluster model, its stack model above and that module.
+    """
+
+    stack: type[StackConfig[Any]]
+    registry: str | None
+
+
+CLOUDS: dict[str, Cloud] = {
+    "azure": Cloud(AzureStack, "acr"),
+    "aws": Cloud(AwsStack, "ecr"),
+    "gcp": Cloud(GcpStack, "artifact-registry"),
+    "existing": Cloud(ExistingStack, None),
+}
+CLUSTER_MODELS: dict[str, type[Model]] = {
+    name: cloud.stack.model_fields["cluster"].annotation
+    for name, cloud in CLOUDS.items()  # type: ignore[misc]
+}
+DEFAULT_REGISTRY: dict[str, str] = {name: cloud.registry for name, cloud in CLOUDS.items() if cloud.registry}
+REGISTRY_CLOUDS: dict[str, str] = {registry: name for name, registry in DEFAULT_REGISTRY.items()}
