@@ -12,7 +12,7 @@ The model is the contract: every key, its type, default and description live in
   `load_config` (reads `pulumi.Config` before any resource is registered).
 """
 
-from config.base import NAMESPACE, SECRET_KEYS, ConfigError
+from config.base import NAMESPACE, SECRET_DESCRIPTIONS, SECRET_KEYS, ConfigError
 from config.clusters import (
     AwsClusterConfig,
     AzureClusterConfig,
@@ -56,6 +56,7 @@ __all__ = [
     "REGISTRY_CLOUDS",
     "REGISTRY_KEYS",
     "RESERVED_NAMESPACES",
+    "SECRET_DESCRIPTIONS",
     "SECRET_KEYS",
     "AnyStackConfig",
     "AuthConfig",

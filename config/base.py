@@ -26,6 +26,14 @@ NAMESPACE = "binderhub"
 
 # Keys whose values are secrets; they are read with get_secret and never enter the model.
 SECRET_KEYS = ("kubeconfig", "registryPassword", "oauthClientSecret", "githubToken", "gitlabToken")
+# What each secret is (the README table and the JSON schema); a test keeps the keys equal.
+SECRET_DESCRIPTIONS: dict[str, str] = {
+    "kubeconfig": "cloud existing: the cluster's kubeconfig (default: $KUBECONFIG, else ~/.kube/config).",
+    "registryPassword": "registry dockerhub or custom: the password or access token.",
+    "oauthClientSecret": "auth github or generic: the OAuth app's client secret.",
+    "githubToken": "A GitHub token for BinderHub's API calls (rate limits, private repositories).",
+    "gitlabToken": "A GitLab token for BinderHub's API calls (private repositories).",
+}
 
 DNS_NAME_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
 _DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
@@ -172,7 +180,8 @@ IpAddress = Annotated[str, AfterValidator(_ip)]
 class Model(BaseModel):
     """Config objects: camelCase keys, immutable, typos rejected with the list of valid keys."""
 
-    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, frozen=True)
+    # Attribute docstrings are the fields' descriptions (the JSON schema, the README table).
+    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, frozen=True, use_attribute_docstrings=True)
 
     @model_validator(mode="before")
     @classmethod

@@ -19,11 +19,17 @@ class ManagedClusterConfig(Model):
     """Node pools shared by the managed clouds: a core pool and an autoscaling user pool."""
 
     kubernetes_version: Annotated[str, matching(K8S_VERSION.pattern, "a version like 1.33 or 1.33.2")] | None = None
+    """Kubernetes version of the control plane; default: the cloud's default."""
     node_size: str
+    """VM size of the core pool (hub, proxy, ingress, BinderHub)."""
     node_count: int = Field(1, ge=1, le=100)
+    """Nodes in the core pool."""
     user_node_size: str
+    """VM size of the user pool (user servers and builds)."""
     user_min_nodes: int = Field(0, ge=0, le=1000)
+    """Fewest user nodes the autoscaler keeps."""
     user_max_nodes: int = Field(3, ge=1, le=1000)
+    """Most user nodes the autoscaler adds."""
 
     @model_validator(mode="after")
     def _user_pool_bounds(self) -> ManagedClusterConfig:
@@ -171,24 +177,34 @@ class AzureClusterConfig(ManagedClusterConfig):
     """
 
     location: Annotated[str, AfterValidator(_azure_region)] = "westeurope"
+    """Azure region name, e.g. westeurope (az account list-locations)."""
     # Free-trial friendly: one small system node; user nodes scale from zero.
     node_size: Annotated[AzureVmSize, AfterValidator(_azure_system_vm_size)] = "Standard_D2s_v3"
+    """VM size of the core (system) pool: at least 2 vCPUs and 4 GiB."""
     user_node_size: AzureVmSize = "Standard_D4s_v3"
+    """VM size of the user pool."""
     # Default: binderhub-<stack>. Holds the cluster, the registry and the ingress IP.
     resource_group: Annotated[str, AfterValidator(_azure_resource_group)] | None = None
+    """Resource group holding the cluster, registry and ingress IP; default binderhub-<stack>."""
     # AKS control plane tier: Free (no SLA) or Standard (uptime SLA, for production).
     tier: Literal["Free", "Standard"] = "Free"
+    """AKS control plane tier: Free (no SLA) or Standard (uptime SLA, for production)."""
 
 
 class AwsClusterConfig(ManagedClusterConfig):
     region: Annotated[str, matching(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$", "an AWS region like us-east-1")] = (
         "us-east-1"
     )
+    """AWS region, e.g. us-east-1."""
     node_size: Annotated[str, matching(_AWS_INSTANCE, "an EC2 instance type like t3.large")] = "t3.large"
+    """EC2 instance type of the core node group."""
     node_count: int = Field(2, ge=1, le=100)
+    """Nodes in the core node group."""
     # The AWS guide's sizing: one m5.2xlarge holds about 30 students' servers.
     user_node_size: Annotated[str, matching(_AWS_INSTANCE, "an EC2 instance type like m5.2xlarge")] = "m5.2xlarge"
+    """EC2 instance type of the user node group (one m5.2xlarge holds about 30 servers)."""
     user_min_nodes: int = Field(1, ge=0, le=1000)
+    """Fewest user nodes."""
 
     @model_validator(mode="after")
     def _eks_limits(self) -> AwsClusterConfig:
@@ -244,10 +260,13 @@ class GcpClusterConfig(ManagedClusterConfig):
             "a GCP project id: 6-30 lowercase letters, digits, hyphens (the id, not name or number)",
         ),
     ]
+    """GCP project id (not its name or number)."""
     # Default: the zone's region when only a zone is set, else us-central1.
     region: Annotated[str, matching(r"^[a-z]+-[a-z]+\d+$", "a GCP region like us-central1")] = "us-central1"
+    """GCP region; default: the zone's region, else us-central1."""
     # Set: a zonal cluster (one control plane zone, GKE's free tier); unset: regional.
     zone: Annotated[str, matching(r"^[a-z]+-[a-z]+\d+-[a-z]$", "a GCP zone like us-central1-a")] | None = None
+    """Zone of a zonal cluster (GKE's free tier); unset: a regional cluster."""
     # Default: binderhub-<stack>.
     name: (
         Annotated[
@@ -259,14 +278,19 @@ class GcpClusterConfig(ManagedClusterConfig):
         ]
         | None
     ) = None
+    """GKE cluster name; default binderhub-<stack>."""
     release_channel: Annotated[Literal["RAPID", "REGULAR", "STABLE", "EXTENDED"], BeforeValidator(_upper)] = "REGULAR"
+    """GKE release channel: RAPID, REGULAR, STABLE or EXTENDED."""
     # GKE also accepts its patch form, e.g. 1.33.2-gke.1240000 (the cluster's minimum master version).
     kubernetes_version: (
         Annotated[str, matching(r"^\d+\.\d+(\.\d+(-gke\.\d+)?)?$", "a version like 1.33, 1.33.2 or 1.33.2-gke.1240000")]
         | None
     ) = None
+    """Minimum master version: 1.33, 1.33.2 or 1.33.2-gke.1240000; default: the channel's."""
     node_size: GcpMachine = "e2-standard-2"
+    """Machine type of the core pool (not shared-core)."""
     user_node_size: GcpMachine = "n2-standard-4"
+    """Machine type of the user pool."""
 
     @model_validator(mode="before")
     @classmethod
@@ -288,19 +312,26 @@ class GcpClusterConfig(ManagedClusterConfig):
 
 class ExistingClusterConfig(Model):
     context: str | None = None
+    """Kube context to deploy to; default: the kubeconfig's current context."""
     # openebs: install OpenEBS local PV (hostpath) as the default StorageClass; existing: leave storage alone.
     storage: Literal["openebs", "existing"] = "existing"
+    """openebs: install OpenEBS local PV (hostpath) as the default StorageClass; existing: leave storage alone."""
     openebs_base_path: Annotated[str, matching(r"^/[^\s]*$", "an absolute path on the nodes")] = "/var/openebs/local"
+    """Directory on each node holding the local volumes (storage openebs)."""
     # The nodes' public addresses: traffic for the hub arrives there, and hosts derive from the first.
     external_ips: list[IpAddress] = Field(default_factory=list, alias="externalIPs")
+    """The nodes' public addresses: traffic for the hub arrives there, hosts derive from the first."""
     # externalIPs: the controller's Service lists them (kube-proxy forwards); hostPorts: controller pods
     # on every node bind 80/443 themselves (for CNIs without externalIPs support).
     expose_ingress: Literal["externalIPs", "hostPorts"] = "externalIPs"
+    """externalIPs: the controller's Service lists them; hostPorts: controller pods bind 80/443 on every node."""
     # The nodes' container runtime. docker (Docker Engine via cri-dockerd, or k3s --docker) is what
     # lets the `host` builder and `registry.type: none` work: images built on a node are runnable there.
     runtime: Literal["containerd", "docker"] = "containerd"
+    """The nodes' container runtime; docker (cri-dockerd, k3s --docker) allows builder host and registry none."""
     # How many nodes run build and user pods; `registry.type: none` needs exactly one.
     nodes: int | None = Field(None, ge=1)
+    """How many nodes run build and user pods (registry.type none needs exactly one)."""
 
     @model_validator(mode="after")
     def _consistent(self) -> ExistingClusterConfig:

@@ -58,19 +58,27 @@ class RegistryConfig(Model):
     """
 
     type: RegistryType
+    """Where built images go: the cloud's own (acr, ecr, artifact-registry), dockerhub, custom, or none."""
     prefix: Annotated[
         str,
         BeforeValidator(_without_trailing_dashes),
         matching(IMAGE_PATH_COMPONENT.pattern, _PATH_COMPONENT + "; a trailing '-' is fine, the program adds one"),
         Field(max_length=64),
     ] = "binder"
+    """Image name prefix: images are <registry>/<path>/<prefix>-<repository slug>."""
     username: str | None = None
+    """dockerhub: your Docker ID; custom: the registry user (e.g. a Harbor robot account)."""
     organization: Annotated[str, matching(r"[a-z0-9]{4,30}", _DOCKER_HUB_NAMESPACE)] | None = None
+    """dockerhub: push to this organization instead of your Docker ID."""
     url: HostUrl | None = None
+    """custom: the registry, https://host[:port]."""
     token_url: HttpUrl | None = None
+    """custom: the registry's token service, when it is not at <url>/v2/token."""
     project: Annotated[str, matching(IMAGE_PATH_COMPONENT.pattern, _PATH_COMPONENT)] | None = None
+    """custom: the project (first path component) images go into; acr: the repository namespace."""
     # ECR / Artifact Registry: days after which built images are deleted (BinderHub rebuilds on demand).
     expire_after_days: int = Field(30, ge=1, le=3650)
+    """ecr, artifact-registry: days after which built images are deleted (BinderHub rebuilds on demand)."""
 
     @model_validator(mode="after")
     def _required_for_type(self) -> RegistryConfig:
@@ -122,40 +130,62 @@ def _unused_keys(model: BaseModel, section: str, kind: str, used: dict[str, froz
 
 class HostsConfig(Model):
     binder: DnsName
+    """Host name of BinderHub."""
     hub: DnsName
+    """Host name of JupyterHub."""
 
 
 class TlsConfig(Model):
     enabled: bool | None = None  # default: on when a domain is set
+    """HTTPS with Let's Encrypt; default: on when a domain or hosts are set."""
     email: Annotated[Email, AfterValidator(acme_email)] | None = None
+    """Let's Encrypt account contact (required with TLS)."""
     server: Literal["staging", "production"] = "production"
+    """Let's Encrypt production, or staging (untrusted certificates, high rate limits) for trials."""
 
 
 class IngressConfig(Model):
     controller: Literal["nginx", "existing"] = "nginx"
+    """nginx: install the F5 NGINX Ingress Controller; existing: use the cluster's."""
     class_name: DnsLabel = "nginx"
+    """IngressClass the hub's Ingresses use."""
     # For an existing controller: its public address (hosts derive from it without a domain).
     address: IpAddress | None = None
+    """existing controller: its public IP (hosts derive from it without a domain)."""
 
 
 class AuthConfig(Model):
     type: Literal["none", "github", "generic"] = "none"
+    """none (anonymous Binder), github, or generic (any OAuth2/OIDC provider, e.g. Keycloak)."""
     client_id: str | None = None
+    """The OAuth app's client id (its secret: binderhub:oauthClientSecret)."""
     allowed_organizations: list[str] = Field(default_factory=list)
+    """github: members of these organizations (or org:team) may log in."""
     authorize_url: HttpUrl | None = None
+    """generic: the provider's authorization endpoint."""
     token_url: HttpUrl | None = None
+    """generic: the provider's token endpoint."""
     userdata_url: HttpUrl | None = None
+    """generic: the provider's userinfo endpoint."""
     username_claim: str = "preferred_username"
+    """generic: the userinfo claim used as the user name."""
     scope: list[str] = Field(default_factory=lambda: ["openid", "profile", "email"])
+    """generic: OAuth scopes requested."""
     allowed_groups: list[str] = Field(default_factory=list)
+    """generic: members of these groups (from groupsClaim) may log in."""
     allowed_users: list[str] = Field(default_factory=list)
+    """These users may log in."""
     admin_users: list[str] = Field(default_factory=list)
+    """These users may log in and are hub admins."""
     allow_all: bool = False
+    """Anyone the provider authenticates may log in."""
     # generic: the userinfo claim holding group names (for allowedGroups)
     groups_claim: str = "groups"
+    """generic: the userinfo claim holding group names (for allowedGroups)."""
     # Keep the OAuth tokens (encrypted with a generated CryptKeeper key) and hand the access
     # token to the user's server as $OAUTH_ACCESS_TOKEN, e.g. to reach data services.
     pass_tokens: bool = False
+    """Keep the OAuth tokens (encrypted) and give the access token to user servers as $OAUTH_ACCESS_TOKEN."""
 
     @model_validator(mode="after")
     def _keys_for_type(self) -> AuthConfig:
@@ -179,7 +209,9 @@ AUTH_KEYS: dict[str, frozenset[str]] = {
 
 class NamedServersConfig(Model):
     enabled: bool = False
+    """Let logged-in users run several named servers."""
     limit_per_user: int | None = Field(None, ge=1)
+    """Most named servers per user; default: no limit."""
 
 
 def _image_with_tag(value: str) -> str:
@@ -191,17 +223,24 @@ def _image_with_tag(value: str) -> str:
 
 class FancyProfilesConfig(Model):
     enabled: bool = False
+    """Service shape: the hub's spawn page offers building any repository (jupyterhub-fancy-profiles)."""
     # A hub image with jupyterhub-fancy-profiles installed, matching the pinned z2jh
     # (e.g. quay.io/yuvipanda/z2jh-hub-with-fancy-profiles:z2jh-v4.4.0-fancy-profiles-sha-<sha>).
     hub_image: Annotated[str, AfterValidator(_image_with_tag)] | None = None
+    """A pinned hub image with jupyterhub-fancy-profiles for the pinned z2jh."""
 
 
 class CullConfig(Model):
     enabled: bool = True
+    """Stop idle servers."""
     timeout: int = Field(600, ge=60)  # seconds of inactivity
+    """Seconds of inactivity before a server is stopped."""
     every: int = Field(660, ge=10)
+    """Seconds between culler runs."""
     max_age: int = Field(21600, ge=0)  # 0: no limit
+    """Seconds after which any server is stopped; 0: no limit."""
     users: bool | None = None  # default: cull (delete) users only when anonymous
+    """Delete culled users too; default: only when anonymous."""
 
 
 _ORIGIN_URL = url_check(path=False, what="'*' or one origin, scheme://host[:port] (no path, no spaces)")
@@ -214,6 +253,7 @@ def _origin(value: str) -> str:
 class CorsConfig(Model):
     # Sent as Access-Control-Allow-Origin: `*` or one origin, scheme://host[:port].
     allow_origin: Annotated[str, AfterValidator(_origin)] | None = None
+    """Access-Control-Allow-Origin of the BinderHub API and launched servers: * or one origin."""
 
 
 def _chart_versions(value: dict[str, str]) -> dict[str, str]:
@@ -236,28 +276,48 @@ class StackConfig(Model, Generic[ClusterT]):
     `cluster` has the chosen cloud's model and each stack builder gets its own typed config."""
 
     cloud: CloudName
+    """Target: azure (AKS + ACR), aws (EKS + ECR), gcp (GKE + Artifact Registry) or existing (any cluster)."""
     shape: Literal["classic", "service"] = "classic"
+    """classic: the binderhub chart with its JupyterHub; service: binderhub-service beside a z2jh hub."""
     namespace: DnsLabel = "binderhub"
+    """Namespace of the hub releases."""
     cluster: ClusterT
+    """The cluster: created on a cloud, or the existing one to use (keys per cloud)."""
     registry: RegistryConfig
+    """Where built images are pushed and pulled from; default: the cloud's own."""
     domain: DnsName | None = None
+    """Hosts binder.<domain> and hub.<domain>; HTTPS by default."""
     hosts: HostsConfig | None = None
+    """Explicit host names instead of a domain."""
     wildcard_dns: DnsName = "nip.io"
+    """Without a domain: hosts like hub.<ip>.<wildcardDns>."""
     tls: TlsConfig = Field(default_factory=lambda: TlsConfig.model_validate({}))
+    """HTTPS certificates from Let's Encrypt (cert-manager)."""
     ingress: IngressConfig = Field(default_factory=lambda: IngressConfig.model_validate({}))
+    """The ingress controller the hosts are served by."""
     auth: AuthConfig = Field(default_factory=lambda: AuthConfig.model_validate({}))
+    """Who may use the hub: anonymous, or a login with GitHub or an OAuth2/OIDC provider."""
     # host: the node's own Docker socket (cluster.runtime 'docker' only); dind/pink: a daemon per node.
     builder: Literal["dind", "pink", "host"] = "dind"
+    """Image builder: dind or pink (a daemon per node), host (the node's Docker socket, Docker nodes only)."""
     cull: CullConfig = Field(default_factory=lambda: CullConfig.model_validate({}))
+    """Stopping idle servers."""
     cors: CorsConfig = Field(default_factory=lambda: CorsConfig.model_validate({}))
+    """Cross-origin access to the BinderHub API and launched servers."""
     named_servers: NamedServersConfig = Field(default_factory=lambda: NamedServersConfig.model_validate({}))
+    """Several servers per logged-in user."""
     # service shape: serve BinderHub's own UI at /services/binder/ (else API only)
     binder_ui: bool = Field(True, alias="binderUI")
+    """Service shape: serve BinderHub's page at /services/binder/ (else API only)."""
     fancy_profiles: FancyProfilesConfig = Field(default_factory=lambda: FancyProfilesConfig.model_validate({}))
+    """Service shape: build-and-launch from the hub's spawn page."""
     # service shape: the build cache's size bound (binderhub-service has no image cleaner)
     builder_cache_size: Annotated[str, matching(r"^\d+(Mi|Gi|Ti)$", "a size like 50Gi")] = "50Gi"
+    """Service shape: size bound of the builder's image cache."""
     protect: bool = False
+    """Refuse deleting what users' data and DNS depend on: cluster, registry, ingress IP, hub namespace and volumes."""
     charts: Annotated[dict[str, str], AfterValidator(_chart_versions)] = Field(default_factory=dict)
+    """Per-chart exact version overrides of versions.py, e.g. {binderhub: <version>}."""
 
     @property
     def tls_enabled(self) -> bool:

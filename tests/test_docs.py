@@ -1,61 +1,70 @@
 """The documentation a newcomer follows stays true to the program."""
 
 import re
+import typing
 
+import jsonschema
+import pytest
 from pydantic import BaseModel
 from render_graph import mermaid
 
 import config
-from harness import ROOT_DIR, stack_files
+from config import reference
+from harness import ROOT_DIR, stack_file_config, stack_files
 from variants import deploy
 
 README = (ROOT_DIR / "README.md").read_text()
 ARCHITECTURE = (ROOT_DIR / "docs" / "architecture.md").read_text()
-# Object keys and the models that define their fields.
-NESTED: dict[str, list[type[BaseModel]]] = {
-    "cluster": list(config.CLUSTER_MODELS.values()),
-    "registry": [config.RegistryConfig],
-    "hosts": [config.HostsConfig],
-    "tls": [config.TlsConfig],
-    "ingress": [config.IngressConfig],
-    "auth": [config.AuthConfig],
-    "cull": [config.CullConfig],
-    "cors": [config.CorsConfig],
-    "namedServers": [config.NamedServersConfig],
-    "fancyProfiles": [config.FancyProfilesConfig],
-}
 
 
-def keys(model: type[BaseModel]) -> set[str]:
-    return {field.alias or name for name, field in model.model_fields.items()}
+def models(model: type[BaseModel]) -> list[type[BaseModel]]:
+    """`model` and every model nested in it (each cloud's cluster included)."""
+    found = [model]
+    for field in model.model_fields.values():
+        for arg in (field.annotation, *typing.get_args(field.annotation)):
+            if isinstance(arg, type) and issubclass(arg, BaseModel) and arg not in found:
+                found += models(arg)
+    return found
 
 
-def reference_rows() -> dict[str, str]:
-    """README's configuration table: each key of the first column -> the row's text."""
-    section = README.split("## Configuration reference", 1)[1].split("\n## ", 1)[0]
-    rows: dict[str, str] = {}
-    for line in section.splitlines():
-        if not line.startswith("| `"):
-            continue
-        first, rest = line.split(" | ", 1)
-        for key in re.findall(r"`([^`]+)`", first):
-            rows[key] = rest
-    return rows
+ALL_MODELS = {m for cloud in config.CLOUDS.values() for m in models(cloud.stack)}
 
 
-def test_config_reference_lists_every_key_and_no_other() -> None:
-    rows = reference_rows()
-    documented = set(rows)
-    expected = keys(config.StackConfig) | set(config.SECRET_KEYS)
-    assert documented == expected, f"missing: {expected - documented}; not in the model: {documented - expected}"
+def test_every_config_key_has_a_description() -> None:
+    missing = [
+        f"{model.__name__}.{name}"
+        for model in ALL_MODELS
+        for name, field in model.model_fields.items()
+        if not (field.description or "").strip() and name != "cloud"
+    ]
+    assert not missing, f"fields without a description (a docstring under the field): {missing}"
+    assert set(config.SECRET_DESCRIPTIONS) == set(config.SECRET_KEYS)
 
 
-def test_config_reference_names_every_nested_key() -> None:
-    rows = reference_rows()
-    for key, models in NESTED.items():
-        mentioned = set(re.findall(r"`([A-Za-z]+)`", rows[key]))
-        fields = set().union(*(keys(model) for model in models))
-        assert fields <= mentioned, f"{key}: the README does not describe {sorted(fields - mentioned)}"
+def test_readme_table_and_json_schema_are_generated_from_the_model() -> None:
+    assert reference.readme_with_table(README) == README, "README's table is stale: python -m config.reference"
+    assert reference.SCHEMA_PATH.read_text() == reference.schema_text(), (
+        "docs/config.schema.json is stale: python -m config.reference"
+    )
+
+
+def test_readme_table_names_every_key_of_every_cloud() -> None:
+    table = README.split(reference.TABLE_START, 1)[1].split(reference.TABLE_END, 1)[0]
+    documented = set(re.findall(r"^\| `([^`]+)`", table, re.M))
+    for cloud in config.CLOUDS.values():
+        cluster = cloud.stack.model_fields["cluster"].annotation
+        assert isinstance(cluster, type)
+        assert {f"cluster.{f.alias or n}" for n, f in cluster.model_fields.items()} <= documented
+    assert {f.alias or n for n, f in config.StackConfig.model_fields.items()} | set(config.SECRET_KEYS) <= documented
+    assert {"tls.email", "auth.allowedGroups", "registry.prefix", "cull.maxAge"} <= documented
+
+
+def test_the_json_schema_accepts_the_committed_stacks_and_refuses_a_typo() -> None:
+    schema = reference.json_schema()
+    for stack in stack_files():
+        jsonschema.validate(stack_file_config(stack), schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**stack_file_config("dev"), "namepsace": "x"}, schema)
 
 
 def test_every_committed_stack_has_a_quickstart() -> None:
