@@ -20,7 +20,7 @@ import pulumi_kubernetes as k8s
 from components.cluster import NodePools
 from components.cluster.eks import ZONES, EksCluster, EksClusterArgs, partition
 from components.registry import RegistrySettings
-from components.registry.ecr import EcrRegistry, EcrRegistryArgs
+from components.registry.ecr import EcrRegistry, EcrRegistryArgs, claim_tag_key, stack_namespace
 from components.registry.external import registry_from_config
 from config import AwsStack, StackSecrets
 from stacks.platform import IngressEntry, StackOutputs, deploy_platform
@@ -63,7 +63,8 @@ def nlb_annotations(allocation_ids: pulumi.Input[str], subnet_ids: pulumi.Input[
 def build(cfg: AwsStack, secrets: StackSecrets) -> StackOutputs:
     cluster_cfg = cfg.cluster
 
-    name = cluster_name(pulumi.get_project(), pulumi.get_stack())
+    project, stack = pulumi.get_project(), pulumi.get_stack()
+    name = cluster_name(project, stack)
     cluster = EksCluster(
         "cluster",
         EksClusterArgs(
@@ -79,6 +80,9 @@ def build(cfg: AwsStack, secrets: StackSecrets) -> StackOutputs:
     if cfg.registry.type == "ecr":
         identity = aws.get_caller_identity_output(opts=pulumi.InvokeOptions(provider=cluster.aws_provider))
         namespace = _registry_namespace(cluster, cfg.protect)
+        # Repositories under the stack's own namespace, unless registry.prefix is set (it was
+        # the namespace before stacks got their own: a stack that sets it keeps its images).
+        prefix_set = "prefix" in cfg.registry.model_fields_set
         ecr = EcrRegistry(
             "registry",
             EcrRegistryArgs(
@@ -86,6 +90,9 @@ def build(cfg: AwsStack, secrets: StackSecrets) -> StackOutputs:
                 namespace=namespace.metadata.name,
                 namespace_name=REGISTRY_NAMESPACE,
                 prefix=cfg.registry.prefix,
+                repository_namespace=cfg.registry.prefix if prefix_set else stack_namespace(project, stack),
+                claim_tag=claim_tag_key(project, stack),
+                exclusive_namespace=not prefix_set,
                 expire_after_days=cfg.registry.expire_after_days,
                 region=cluster_cfg.region,
                 partition=partition(cluster_cfg.region),

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from cloud_mocks.aws import ACCOUNT_ID
-from harness import ProgramRun, Registration, is_secret, run_stack, unwrap
-from variants import AWS_DOCKERHUB, SECRET_VALUES, deploy
+from harness import Program, ProgramRun, Registration, is_secret, run_stack, unwrap
+from variants import AWS_DOCKERHUB, SECRET_VALUES, VARIANTS, deploy
 
 HELPER_SA = "system:serviceaccount:binderhub-registry:binderhub-container-registry-helper"
 PREFIX_ARN = f"arn:aws:ecr:us-east-1:{ACCOUNT_ID}:repository/binder/*"
@@ -221,7 +221,58 @@ def test_images_expire_after_the_configured_days() -> None:
     env = {e["name"]: e["value"] for e in container["env"]}
     rule = json.loads(env["POLICY"])["rules"][0]
     assert rule["selection"]["countNumber"] == 7 and rule["action"] == {"type": "expire"}
-    assert env["PREFIX"] == "binder"
+    assert env["NAMESPACE"] == "binder"  # registry.prefix set: the namespace it has always been
+
+
+def lifecycle_env(run: ProgramRun) -> dict[str, str]:
+    job = run.one("kubernetes:batch/v1:CronJob")
+    container = job.inputs["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
+    return {e["name"]: e["value"] for e in container["env"]}
+
+
+def ecr_namespace_seen_by(run: ProgramRun) -> set[str]:
+    """The repository namespace as each part of the registry sees it: the image names BinderHub
+    pushes, the helper's and the expiry job's IAM scope, the expiry job's listing."""
+    host = f"{ACCOUNT_ID}.dkr.ecr.us-east-1.amazonaws.com/"
+    image_path = run.outputs["image_prefix"].value.removeprefix(host)
+    seen = {image_path.rsplit("/", 1)[0], lifecycle_env(run)["NAMESPACE"]}
+    arn = f"arn:aws:ecr:us-east-1:{ACCOUNT_ID}:repository/"
+    for name in ("registry-helper", "registry-lifecycle"):
+        for statement in policy(run.one("aws:iam/rolePolicy:RolePolicy", name), "policy")["Statement"]:
+            if statement["Resource"] not in ("*", arn + "*"):
+                seen.add(statement["Resource"].removeprefix(arn).removesuffix("/*"))
+    return seen
+
+
+def test_without_registry_prefix_each_stack_has_its_own_ecr_namespace() -> None:
+    # Two stacks in one account and region, registry.prefix left at its default.
+    config = {**VARIANTS["aws"].config, "registry": {"type": "ecr"}}
+    runs = [Program(config, stack=stack).run() for stack in ("aws", "aws-staging")]
+    namespaces = []
+    for run in runs:
+        assert run.error is None, repr(run.error)
+        seen = ecr_namespace_seen_by(run)
+        assert len(seen) == 1, f"the image names, IAM scope and expiry job disagree: {seen}"
+        namespaces.append(seen.pop())
+    assert namespaces[0] != namespaces[1]
+    assert not namespaces[0].startswith(namespaces[1] + "/") and not namespaces[1].startswith(namespaces[0] + "/")
+    # Images are still named after the (default) prefix.
+    assert all(run.outputs["image_prefix"].value.endswith("/binder-") for run in runs)
+    # Nobody else writes there: the delete hook may take unclaimed repositories too (test_teardown.py).
+    assert [lifecycle_env(run)["CLAIM_TAG"] for run in runs] == [
+        "binderhub-stack:binderhub/aws",
+        "binderhub-stack:binderhub/aws-staging",
+    ]
+
+
+def test_an_explicit_registry_prefix_keeps_its_namespace_and_claims_per_stack() -> None:
+    run = default_run()  # Pulumi.aws.yaml sets registry.prefix: binder
+    assert ecr_namespace_seen_by(run) == {"binder"}
+    assert lifecycle_env(run)["CLAIM_TAG"] == "binderhub-stack:binderhub/aws"
+    # The job may tag (claim) repositories in the namespace, nothing else.
+    statements = policy(run.one("aws:iam/rolePolicy:RolePolicy", "registry-lifecycle"), "policy")["Statement"]
+    tagging = [s for s in statements if "ecr:TagResource" in s["Action"]]
+    assert [s["Resource"] for s in tagging] == [PREFIX_ARN]
 
 
 def test_binderhub_uses_the_helper_service_the_chart_creates() -> None:

@@ -4,12 +4,24 @@ The order `pulumi destroy` deletes things in, and what it must not leave behind,
 every stack and variant in test_invariants.py.
 """
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import pulumi
+
 from components.cleanup import drain_user_workloads, kube_api_from_kubeconfig
-from components.registry.ecr import delete_ecr_repositories
+from components.registry.ecr import (
+    LIFECYCLE_SCRIPT,
+    claim_tag_key,
+    delete_ecr_repositories,
+    ecr_repositories_hook,
+    lifecycle_policy,
+)
+from harness import start_unit_runtime
 
 # ------------------------------------------------------------------ the hooks' own logic
 
@@ -88,24 +100,178 @@ def test_drain_gives_up_after_the_timeout_and_names_what_is_left() -> None:
     assert left == ["pvc-1"]
 
 
+ACCOUNT_ARN = "arn:aws:ecr:us-east-1:123456789012:repository/"
+ME = claim_tag_key("binderhub", "aws")
+OTHER = claim_tag_key("binderhub", "aws-staging")
+
+
 class FakeEcr:
-    def __init__(self, names: list[str]) -> None:
-        self.names = names
+    """ECR as boto3's client and the AWS CLI see it: repositories (paginated) and their tags."""
+
+    def __init__(self, tags: dict[str, dict[str, str]]) -> None:
+        self.tags = {name: dict(repo_tags) for name, repo_tags in tags.items()}  # name -> {key: value}
         self.deleted: list[tuple[str, bool]] = []
+        self.policies: dict[str, str] = {}
+
+    @staticmethod
+    def _name(arn: str) -> str:
+        assert arn.startswith(ACCOUNT_ARN), arn
+        return arn.removeprefix(ACCOUNT_ARN)
+
+    def repositories(self) -> list[dict[str, str]]:
+        return [{"repositoryName": n, "repositoryArn": ACCOUNT_ARN + n} for n in self.tags]
 
     def get_paginator(self, operation_name: str) -> Any:
         assert operation_name == "describe_repositories"
-        pages = [{"repositories": [{"repositoryName": n} for n in self.names[i : i + 2]]} for i in range(0, 5, 2)]
+        repos = self.repositories()
+        pages = [{"repositories": repos[i : i + 2]} for i in range(0, len(repos), 2)]
         return SimpleNamespace(paginate=lambda: iter(pages))
 
-    def delete_repository(self, **kwargs: Any) -> None:
-        self.deleted.append((kwargs["repositoryName"], kwargs["force"]))
+    def list_tags_for_resource(self, resourceArn: str) -> dict[str, Any]:  # noqa: N803 (boto3's names)
+        return {"tags": [{"Key": k, "Value": v} for k, v in self.tags[self._name(resourceArn)].items()]}
+
+    def tag_resource(self, resourceArn: str, tags: list[dict[str, str]]) -> None:  # noqa: N803
+        self.tags[self._name(resourceArn)].update({t["Key"]: t["Value"] for t in tags})
+
+    def untag_resource(self, resourceArn: str, tagKeys: list[str]) -> None:  # noqa: N803
+        for key in tagKeys:
+            self.tags[self._name(resourceArn)].pop(key, None)
+
+    def delete_repository(self, repositoryName: str, force: bool) -> None:  # noqa: N803
+        self.deleted.append((repositoryName, force))
+        del self.tags[repositoryName]
 
 
-def test_ecr_cleanup_deletes_every_repository_under_the_prefix_only() -> None:
-    ecr = FakeEcr(["binder/binder-abc", "binder-other/x", "team/binder", "binder/binder-def", "binder/z"])
-    assert delete_ecr_repositories(ecr, "binder") == ["binder/binder-abc", "binder/binder-def", "binder/z"]
-    assert all(force for _, force in ecr.deleted)  # images included
+def shared_namespace_ecr() -> FakeEcr:
+    return FakeEcr(
+        {
+            "binder/binder-mine": {ME: "in-use"},
+            "binder/binder-both": {ME: "in-use", OTHER: "in-use", "team": "x"},
+            "binder/binder-theirs": {OTHER: "in-use"},
+            "binder/binder-new": {},  # created after the last claim run
+            "binder-other/x": {ME: "in-use"},  # another namespace, however tagged
+            "team/binder": {},
+        }
+    )
+
+
+def test_ecr_cleanup_in_a_shared_namespace_deletes_only_what_no_other_stack_uses() -> None:
+    ecr = shared_namespace_ecr()
+    result = delete_ecr_repositories(ecr, "binder", ME, exclusive=False)
+    assert result.deleted == ["binder/binder-mine"]
+    assert ecr.deleted == [("binder/binder-mine", True)]  # images included
+    assert sorted(result.kept_for_others) == ["binder/binder-both", "binder/binder-theirs"]
+    assert ecr.tags["binder/binder-both"] == {OTHER: "in-use", "team": "x"}  # only our claim went
+    assert ecr.tags["binder/binder-theirs"] == {OTHER: "in-use"}
+    assert result.unclaimed == ["binder/binder-new"] and "binder/binder-new" in ecr.tags
+    assert "binder-other/x" in ecr.tags and "team/binder" in ecr.tags
+
+
+def test_ecr_cleanup_in_the_stacks_own_namespace_also_deletes_unclaimed_repositories() -> None:
+    ecr = shared_namespace_ecr()
+    result = delete_ecr_repositories(ecr, "binder", ME, exclusive=True)
+    assert sorted(result.deleted) == ["binder/binder-mine", "binder/binder-new"]
+    assert sorted(result.kept_for_others) == ["binder/binder-both", "binder/binder-theirs"]
+    assert result.unclaimed == []
+
+
+def fake_aws_cli(tmp_path: Path, ecr: FakeEcr) -> tuple[Path, Path]:
+    """An `aws` executable answering from `ecr` (its --query evaluated with the CLI's own JMESPath
+    library, --output text formatted as the CLI does); returns its folder and its call log."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    state = tmp_path / "ecr.json"
+    calls = tmp_path / "calls.jsonl"
+    state.write_text(json.dumps({"tags": ecr.tags}))
+    program = f"""#!{sys.executable}
+import json, sys
+import jmespath
+args = sys.argv[1:]
+state = json.load(open({str(state)!r}))
+with open({str(calls)!r}, "a") as log:
+    log.write(json.dumps(args) + "\\n")
+def option(name):
+    return args[args.index(name) + 1]
+arn_prefix = {ACCOUNT_ARN!r}
+if args[:2] == ["ecr", "describe-repositories"]:
+    repos = [{{"repositoryName": n, "repositoryArn": arn_prefix + n}} for n in state["tags"]]
+    found = jmespath.search(option("--query"), {{"repositories": repos}})
+    assert option("--output") == "text"
+    print("\\n".join("\\t".join(row) for row in found))
+elif args[:2] == ["ecr", "put-lifecycle-policy"]:
+    json.loads(option("--lifecycle-policy-text"))
+elif args[:2] == ["ecr", "tag-resource"]:
+    name = option("--resource-arn").removeprefix(arn_prefix)
+    state["tags"][name].update({{t["Key"]: t["Value"] for t in json.loads(option("--tags"))}})
+    json.dump(state, open({str(state)!r}, "w"))
+else:
+    sys.exit(f"unexpected aws call {{args}}")
+"""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "aws").write_text(program)
+    (bin_dir / "aws").chmod(0o755)
+    return bin_dir, calls
+
+
+def run_lifecycle_job(tmp_path: Path, ecr: FakeEcr, namespace: str, claim_tag: str) -> list[list[str]]:
+    """The CronJob's script as its container runs it (`/bin/sh -c`, env from the job); `ecr`
+    takes the tags it set. Returns the aws calls it made."""
+    bin_dir, calls = fake_aws_cli(tmp_path, ecr)
+    env = {
+        "PATH": f"{bin_dir}:/usr/bin:/bin",
+        "NAMESPACE": namespace,
+        "CLAIM_TAG": claim_tag,
+        "POLICY": lifecycle_policy(30),
+    }
+    subprocess.run(["/bin/sh", "-c", LIFECYCLE_SCRIPT], env=env, check=True, timeout=60)
+    ecr.tags = json.loads((tmp_path / "ecr.json").read_text())["tags"]
+    return [json.loads(line) for line in calls.read_text().splitlines()]
+
+
+def test_the_expiry_job_claims_every_repository_in_its_namespace_and_nothing_else(tmp_path: Path) -> None:
+    ecr = FakeEcr({"binder/a": {}, "binder/b": {OTHER: "in-use"}, "binder-x/c": {}, "other/binder/d": {}})
+    calls = run_lifecycle_job(tmp_path, ecr, "binder", ME)
+    assert sorted(c[c.index("--repository-name") + 1] for c in calls if c[1] == "put-lifecycle-policy") == [
+        "binder/a",
+        "binder/b",
+    ]
+    assert ecr.tags == {
+        "binder/a": {ME: "in-use"},
+        "binder/b": {OTHER: "in-use", ME: "in-use"},
+        "binder-x/c": {},
+        "other/binder/d": {},
+    }
+
+
+def test_two_stacks_sharing_an_explicit_prefix_never_delete_each_others_images(tmp_path: Path) -> None:
+    # Both set registry.prefix: binder (as Pulumi.aws.yaml does), so their repositories share a
+    # namespace; each stack's expiry job has run at least once.
+    ecr = FakeEcr({"binder/binder-lecture": {}, "binder/binder-lab": {}})
+    run_lifecycle_job(tmp_path / "one", ecr, "binder", ME)
+    run_lifecycle_job(tmp_path / "other", ecr, "binder", OTHER)
+    first = delete_ecr_repositories(ecr, "binder", ME, exclusive=False)
+    assert first.deleted == [] and sorted(ecr.tags) == ["binder/binder-lab", "binder/binder-lecture"]
+    second = delete_ecr_repositories(ecr, "binder", OTHER, exclusive=False)  # the last user goes
+    assert sorted(second.deleted) == ["binder/binder-lab", "binder/binder-lecture"] and ecr.tags == {}
+
+
+def test_the_delete_hook_asks_the_stacks_region_and_reports(tmp_path: Path) -> None:
+    start_unit_runtime()
+    ecr = shared_namespace_ecr()
+    regions: list[str] = []
+
+    def client(region: str) -> FakeEcr:
+        regions.append(region)
+        return ecr
+
+    hook = ecr_repositories_hook("registry", "eu-west-1", "binder", ME, False, client=client)
+    assert hook.name == "registry-delete-repositories"
+    role = "urn:pulumi:aws::binderhub::binderhub:registry:EcrRegistry$aws:iam/role:Role::registry-helper"
+    hook.callback(
+        pulumi.ResourceHookArgs(urn=role, id="registry-helper", name="registry-helper", type="aws:iam/role:Role")
+    )
+    assert regions == ["eu-west-1"]
+    assert ecr.deleted == [("binder/binder-mine", True)]
 
 
 def test_the_hook_talks_to_the_cluster_of_the_stack_kubeconfig() -> None:

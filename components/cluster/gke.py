@@ -5,6 +5,7 @@ the registry grants its own pull role), and Workload Identity is on so pods neve
 node credentials through the metadata server.
 """
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -44,9 +45,28 @@ class GkeClusterArgs:
     depends_on: Sequence[pulumi.Resource] = ()
 
 
+# Service account ids: 6-30 characters.
+_ACCOUNT_ID_LENGTH = 30
+
+
 def account_id(base: str, suffix: str) -> str:
-    """A service account id (6-30 chars, lowercase, no trailing '-') from a name and a role."""
-    return f"{base[: 29 - len(suffix)].rstrip('-')}-{suffix}"
+    """A service account id (6-30 chars, lowercase, no trailing '-') from a name and a role.
+
+    `<base>-<suffix>` when it fits. Otherwise the base is cut and a hash of the whole base is
+    added: GKE names of two stacks that agree in their first 25 characters (e.g. `binderhub-`
+    plus `teaching-europe-1` and `teaching-europe-2`) still get different accounts.
+    """
+    full = f"{base}-{suffix}"
+    if len(full) <= _ACCOUNT_ID_LENGTH:
+        return full
+    digest = hashlib.sha256(base.encode()).hexdigest()[:6]
+    kept = base[: _ACCOUNT_ID_LENGTH - len(suffix) - len(digest) - 2].rstrip("-")
+    return f"{kept}-{digest}-{suffix}"
+
+
+# A stack whose account id was made before the hash (cut only) keeps its account: changing the
+# id replaces the account, and with the nodes' account the node pools.
+KEEP_ACCOUNT_ID = ["accountId"]
 
 
 def gke_kubeconfig(context: str, endpoint: str, ca_certificate: str) -> str:
@@ -101,7 +121,7 @@ class GkeCluster(pulumi.ComponentResource):
             project=args.project,
             account_id=account_id(args.cluster_name, "nodes"),
             display_name=f"GKE nodes of {args.cluster_name}",
-            opts=after_apis,
+            opts=pulumi.ResourceOptions.merge(after_apis, pulumi.ResourceOptions(ignore_changes=KEEP_ACCOUNT_ID)),
         )
         self.node_service_account_email = node_sa.email
         self.node_service_account_member = node_sa.email.apply(lambda email: f"serviceAccount:{email}")

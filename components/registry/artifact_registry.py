@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_gcp as gcp
 
-from components.cluster.gke import account_id
+from components.cluster.gke import KEEP_ACCOUNT_ID, account_id
 from components.registry import RegistrySettings
 
 WRITER_ROLE = "roles/artifactregistry.writer"
@@ -92,7 +92,7 @@ class ArtifactRegistry(pulumi.ComponentResource):
             project=args.project,
             account_id=account_id(args.repository_id, "push"),
             display_name=f"BinderHub image pusher for {args.repository_id}",
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on), ignore_changes=KEEP_ACCOUNT_ID),
         )
         self.pusher_email = pusher.email
         repository_binding = {

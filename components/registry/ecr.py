@@ -6,15 +6,24 @@ hands build pods short-lived push credentials (`/token`, ECR GetAuthorizationTok
 BinderHub's `ExternalRegistryHelper` passes to each build: no long-lived registry password.
 
 The helper authenticates to AWS with IRSA: a role only its service account can assume, allowed
-to work on repositories under `<prefix>/` and nothing else. Nodes pull with their own role.
-ECR repositories created at run time are not Pulumi resources, so a lifecycle policy cannot be
-attached to them here: an hourly CronJob (its own IRSA role) puts the expiry policy on every
-repository under the prefix, and a delete hook on the helper's role removes them on destroy.
+to work on repositories under the stack's repository namespace (`<namespace>/`) and nothing
+else. Nodes pull with their own role. ECR repositories created at run time are not Pulumi
+resources, so a lifecycle policy cannot be attached to them here: an hourly CronJob (its own
+IRSA role) puts the expiry policy on every repository under the namespace and tags it as used
+by this stack (a claim), and a delete hook on the helper's role removes the stack's
+repositories on destroy.
+
+Stacks sharing one account: the namespace is the stack's own unless `registry.prefix` is set
+(then it is that prefix, which other stacks may set too). The delete hook removes a repository
+only when no other stack claims it, and, in a namespace that is not the stack's own, only when
+this stack claimed it: an explicit prefix shared by two stacks never loses the other's images.
 """
 
+import hashlib
 import json
-from collections.abc import Iterable
-from dataclasses import dataclass
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import pulumi
@@ -34,6 +43,12 @@ HELPER_SERVICE_ACCOUNT = "binderhub-container-registry-helper"
 LIFECYCLE_SERVICE_ACCOUNT = "binderhub-ecr-lifecycle"
 # Pinned AWS CLI for the lifecycle CronJob.
 AWS_CLI_IMAGE = "public.ecr.aws/aws-cli/aws-cli:2.15.0"
+# Repository tags saying which stacks use a repository: `<CLAIM_TAG_PREFIX><project>/<stack>`.
+CLAIM_TAG_PREFIX = "binderhub-stack:"
+# ECR tag keys: at most 128 characters.
+_TAG_KEY_LENGTH = 128
+# ECR repository names: path components of lowercase letters and digits joined by '.', '_', '-'.
+_NAMESPACE_LENGTH = 100
 
 # What the helper (and, through its tokens, the build pods) may do on our repositories.
 REPOSITORY_ACTIONS = [
@@ -58,7 +73,13 @@ class EcrRegistryArgs:
     chart: ChartRef
     namespace: pulumi.Input[str]  # where the helper runs (its own namespace)
     namespace_name: str  # the same, as a plain string for the IRSA condition
-    prefix: str
+    prefix: str  # image names: `<repository_namespace>/<prefix>-<slug>`
+    # Every repository the helper creates lies under `<repository_namespace>/`.
+    repository_namespace: str
+    claim_tag: str  # this stack's claim tag key (claim_tag_key)
+    # True when no other stack writes under the namespace (derived from project and stack): an
+    # unclaimed repository there is this stack's. False for an explicit registry.prefix.
+    exclusive_namespace: bool
     expire_after_days: int
     region: str
     partition: str
@@ -88,13 +109,52 @@ def lifecycle_policy(expire_after_days: int) -> str:
     )
 
 
-def repositories_arn(partition: str, region: str, account_id: str, prefix: str) -> str:
-    return f"arn:{partition}:ecr:{region}:{account_id}:repository/{prefix}/*"
+def _short_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:8]
+
+
+def stack_namespace(project: str, stack: str) -> str:
+    """The stack's own repository namespace: `<project>-<stack>` as one ECR path component.
+
+    Lowercase letters and digits separated by '-', at most 100 characters. When that loses
+    information (upper case, other characters, length), a hash of the exact names is appended,
+    so `Dev` and `dev` still get different namespaces.
+    """
+    exact = f"{project}-{stack}"
+    slug = re.sub(r"[^a-z0-9]+", "-", exact.lower()).strip("-") or "binderhub"
+    if slug == exact and len(slug) <= _NAMESPACE_LENGTH:
+        return slug
+    return f"{slug[: _NAMESPACE_LENGTH - 9].rstrip('-')}-{_short_hash(exact)}"
+
+
+def claim_tag_key(project: str, stack: str) -> str:
+    """The tag key by which a stack claims a repository (hashed if ECR's 128 characters do not fit)."""
+    key = f"{CLAIM_TAG_PREFIX}{project}/{stack}"
+    if len(key) <= _TAG_KEY_LENGTH:
+        return key
+    return f"{key[: _TAG_KEY_LENGTH - 9]}-{_short_hash(key)}"
+
+
+def repositories_arn(partition: str, region: str, account_id: str, namespace: str) -> str:
+    return f"arn:{partition}:ecr:{region}:{account_id}:repository/{namespace}/*"
 
 
 def _all(repositories: str) -> str:
-    """`arn:...:repository/<prefix>/*` -> `arn:...:repository/*`."""
+    """`arn:...:repository/<namespace>/*` -> `arn:...:repository/*`."""
     return repositories.split(":repository/", 1)[0] + ":repository/*"
+
+
+# The lifecycle CronJob's script (AWS CLI v2 image; NAMESPACE, CLAIM_TAG, POLICY in its env).
+# The listing is read first, so a failed describe-repositories fails the job.
+LIFECYCLE_SCRIPT = """set -eu
+repositories=$(aws ecr describe-repositories --output text \\
+  --query "repositories[?starts_with(repositoryName, '$NAMESPACE/')].[repositoryName,repositoryArn]")
+printf '%s\\n' "$repositories" | while read -r name arn; do
+  [ -n "$name" ] || continue
+  aws ecr put-lifecycle-policy --repository-name "$name" --lifecycle-policy-text "$POLICY" >/dev/null
+  aws ecr tag-resource --resource-arn "$arn" --tags "[{\\"Key\\": \\"$CLAIM_TAG\\", \\"Value\\": \\"in-use\\"}]"
+done
+"""
 
 
 class EcrRegistry(pulumi.ComponentResource):
@@ -109,7 +169,7 @@ class EcrRegistry(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         host = pulumi.Output.concat(args.account_id, f".dkr.ecr.{args.region}.{args.dns_suffix}")
         repositories = pulumi.Output.from_input(args.account_id).apply(
-            lambda account: repositories_arn(args.partition, args.region, account, args.prefix)
+            lambda account: repositories_arn(args.partition, args.region, account, args.repository_namespace)
         )
 
         # RandomPassword marks `result` secret; letters and digits only (it goes in a header).
@@ -126,7 +186,11 @@ class EcrRegistry(pulumi.ComponentResource):
                 child,
                 pulumi.ResourceOptions(
                     hooks=pulumi.ResourceHookBinding(
-                        after_delete=[ecr_repositories_hook(name, args.region, args.prefix)]
+                        after_delete=[
+                            ecr_repositories_hook(
+                                name, args.region, args.repository_namespace, args.claim_tag, args.exclusive_namespace
+                            )
+                        ]
                     )
                 ),
             ),
@@ -178,11 +242,11 @@ class EcrRegistry(pulumi.ComponentResource):
 
         lifecycle = self._lifecycle(name, args, repositories)
 
-        self.image_prefix = pulumi.Output.concat(host, f"/{args.prefix}/{args.prefix}-")
+        self.image_prefix = pulumi.Output.concat(host, f"/{args.repository_namespace}/{args.prefix}-")
         self.settings = RegistrySettings(
             kind="ecr",
-            # `<host>/<prefix>/<prefix>-<slug>`: every repository lands under `<prefix>/`, the
-            # only place the helper's role may write.
+            # `<host>/<namespace>/<prefix>-<slug>`: every repository lands under `<namespace>/`,
+            # the only place the helper's role may write.
             image_prefix=self.image_prefix,
             url=pulumi.Output.concat("https://", host),
             auth_url=pulumi.Output.concat("https://", host),
@@ -196,7 +260,8 @@ class EcrRegistry(pulumi.ComponentResource):
         self.register_outputs({"image_prefix": self.image_prefix, "role_arn": self.role.arn})
 
     def _lifecycle(self, name: str, args: EcrRegistryArgs, repositories: pulumi.Output[str]) -> pulumi.Resource:
-        """Hourly: put the expiry policy on every repository under the prefix (new ones included)."""
+        """Hourly: on every repository under the namespace (new ones included), put the expiry
+        policy and this stack's claim tag (what the delete hook reads)."""
         child = pulumi.ResourceOptions(parent=self)
         role = aws.iam.Role(
             f"{name}-lifecycle",
@@ -214,9 +279,13 @@ class EcrRegistry(pulumi.ComponentResource):
                         "Version": "2012-10-17",
                         "Statement": [
                             # Listing all repositories is evaluated against `repository/*`;
-                            # it reads names only, changes stay limited to the prefix.
+                            # it reads names only, changes stay limited to the namespace.
                             {"Effect": "Allow", "Action": "ecr:DescribeRepositories", "Resource": _all(arn)},
-                            {"Effect": "Allow", "Action": "ecr:PutLifecyclePolicy", "Resource": arn},
+                            {
+                                "Effect": "Allow",
+                                "Action": ["ecr:PutLifecyclePolicy", "ecr:TagResource"],
+                                "Resource": arn,
+                            },
                         ],
                     }
                 )
@@ -232,13 +301,7 @@ class EcrRegistry(pulumi.ComponentResource):
             },
             opts=child,
         )
-        script = (
-            "set -eu\n"
-            "for repo in $(aws ecr describe-repositories --output text "
-            "--query \"repositories[?starts_with(repositoryName, '$PREFIX/')].repositoryName\"); do\n"
-            '  aws ecr put-lifecycle-policy --repository-name "$repo" --lifecycle-policy-text "$POLICY" >/dev/null\n'
-            "done\n"
-        )
+        script = LIFECYCLE_SCRIPT
         # A plain document (typed Any): the same shape as `kubectl explain cronjob.spec`.
         spec: Any = {
             "schedule": "17 * * * *",
@@ -260,7 +323,8 @@ class EcrRegistry(pulumi.ComponentResource):
                                     "command": ["/bin/sh", "-c", script],
                                     "env": [
                                         {"name": "AWS_REGION", "value": args.region},
-                                        {"name": "PREFIX", "value": args.prefix},
+                                        {"name": "NAMESPACE", "value": args.repository_namespace},
+                                        {"name": "CLAIM_TAG", "value": args.claim_tag},
                                         {"name": "POLICY", "value": lifecycle_policy(args.expire_after_days)},
                                     ],
                                     "resources": {"requests": {"cpu": "10m", "memory": "64Mi"}},
@@ -280,32 +344,84 @@ class EcrRegistry(pulumi.ComponentResource):
 
 
 class EcrClient(Protocol):
+    """The part of boto3's ECR client the delete hook uses."""
+
     def get_paginator(self, operation_name: str) -> Any: ...
-    def delete_repository(self, **kwargs: Any) -> Any: ...
+    def list_tags_for_resource(self, *, resourceArn: str) -> Any: ...  # noqa: N803 (boto3's names)
+    def untag_resource(self, *, resourceArn: str, tagKeys: list[str]) -> Any: ...  # noqa: N803
+    def delete_repository(self, *, repositoryName: str, force: bool) -> Any: ...  # noqa: N803
 
 
-def delete_ecr_repositories(ecr: EcrClient, prefix: str) -> list[str]:
-    """Delete every repository under `<prefix>/`, images included; returns their names."""
+@dataclass
+class RepositoryCleanup:
+    """What the delete hook did, by repository name."""
+
+    deleted: list[str] = field(default_factory=list)
+    # Claimed by another stack: kept (this stack's claim removed).
+    kept_for_others: list[str] = field(default_factory=list)
+    # In a namespace other stacks may share, claimed by none yet (created within the hour
+    # before the destroy): kept, since it may be another stack's.
+    unclaimed: list[str] = field(default_factory=list)
+
+
+def delete_ecr_repositories(ecr: EcrClient, namespace: str, claim_tag: str, exclusive: bool) -> RepositoryCleanup:
+    """Delete this stack's repositories under `<namespace>/`, images included.
+
+    A repository is this stack's when it carries `claim_tag` and no other stack's claim tag
+    (`CLAIM_TAG_PREFIX...`), or, in an `exclusive` namespace, carries no claim at all. One that
+    another stack also claims only loses this stack's claim.
+    """
+    result = RepositoryCleanup()
     pages: Iterable[dict[str, Any]] = ecr.get_paginator("describe_repositories").paginate()
-    names = [
-        repo["repositoryName"]
-        for page in pages
-        for repo in page.get("repositories", [])
-        if repo["repositoryName"].startswith(prefix + "/")
-    ]
-    for repository in names:
-        ecr.delete_repository(repositoryName=repository, force=True)
-    return names
+    for repo in (r for page in pages for r in page.get("repositories", [])):
+        name: str = repo["repositoryName"]
+        if not name.startswith(namespace + "/"):
+            continue
+        tags = ecr.list_tags_for_resource(resourceArn=repo["repositoryArn"]).get("tags", [])
+        claims = {tag["Key"] for tag in tags if tag["Key"].startswith(CLAIM_TAG_PREFIX)}
+        if claims - {claim_tag}:
+            if claim_tag in claims:
+                ecr.untag_resource(resourceArn=repo["repositoryArn"], tagKeys=[claim_tag])
+            result.kept_for_others.append(name)
+        elif claims or exclusive:
+            ecr.delete_repository(repositoryName=name, force=True)
+            result.deleted.append(name)
+        else:
+            result.unclaimed.append(name)
+    return result
 
 
-def ecr_repositories_hook(name: str, region: str, prefix: str) -> pulumi.ResourceHook:
-    """An after-delete hook: the repositories the registry helper created at run time go too."""
+def ecr_repositories_hook(
+    name: str,
+    region: str,
+    namespace: str,
+    claim_tag: str,
+    exclusive: bool,
+    client: Callable[[str], EcrClient] | None = None,
+) -> pulumi.ResourceHook:
+    """An after-delete hook: the repositories the registry helper created for this stack go too.
+
+    `client(region)` gives the ECR client (default: boto3's, with the user's credentials).
+    """
 
     def delete(args: pulumi.ResourceHookArgs) -> None:
-        import boto3  # only needed at teardown
-
-        ecr: Any = boto3.client("ecr", region_name=region)  # boto3 clients are generated at run time
-        deleted = delete_ecr_repositories(ecr, prefix)
-        pulumi.log.info(f"deleted {len(deleted)} ECR repositories under {prefix}/")
+        ecr = client(region) if client is not None else _boto3_ecr(region)
+        result = delete_ecr_repositories(ecr, namespace, claim_tag, exclusive)
+        pulumi.log.info(f"deleted {len(result.deleted)} ECR repositories under {namespace}/")
+        if result.kept_for_others:
+            pulumi.log.info(f"kept {len(result.kept_for_others)} that other stacks also use: {result.kept_for_others}")
+        if result.unclaimed:
+            pulumi.log.warn(
+                f"kept {len(result.unclaimed)} ECR repositories under {namespace}/ that no stack had claimed yet "
+                f"(registry.prefix {namespace!r} may be shared): {', '.join(result.unclaimed)}. "
+                "Delete the ones no other stack uses: aws ecr delete-repository --force --repository-name <name>"
+            )
 
     return pulumi.ResourceHook(f"{name}-delete-repositories", delete, pulumi.ResourceHookOptions(ignore_errors=True))
+
+
+def _boto3_ecr(region: str) -> EcrClient:
+    import boto3  # only needed at teardown
+
+    ecr: Any = boto3.client("ecr", region_name=region)  # boto3 clients are generated at run time
+    return ecr
