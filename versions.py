@@ -3,7 +3,9 @@
 `binderhub:charts` may override a version per stack; nothing floats to `latest`.
 """
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -11,6 +13,9 @@ class ChartRef:
     chart: str
     repo: str | None  # None when `chart` is an OCI reference
     version: str
+    # The operator's values for this chart (`binderhub:helmValues.<name>`), which
+    # components/helm.py merges over the program's; empty when there are none.
+    overlay: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
 
 CHARTS: dict[str, ChartRef] = {
@@ -35,11 +40,13 @@ CHARTS: dict[str, ChartRef] = {
 BINDERHUB_BUNDLED_JUPYTERHUB = "4.2.0"
 
 
-def chart(name: str, overrides: dict[str, str] | None = None) -> ChartRef:
-    """The pinned chart, with the stack's version override applied if any."""
+def chart(
+    name: str, overrides: Mapping[str, str] | None = None, overlays: Mapping[str, Mapping[str, Any]] | None = None
+) -> ChartRef:
+    """The pinned chart, with the stack's version override (`binderhub:charts`) and values
+    overlay (`binderhub:helmValues`) for it, if any."""
     ref = CHARTS[name]
-    version = (overrides or {}).get(name)
-    return ChartRef(ref.chart, ref.repo, version) if version else ref
+    return ChartRef(ref.chart, ref.repo, (overrides or {}).get(name) or ref.version, (overlays or {}).get(name) or {})
 
 
 # The BinderHub source commit the pinned binderhub chart was built from (its version's `h<sha>`):

@@ -1,4 +1,9 @@
-"""The two ways this program installs a chart, each written once."""
+"""The two ways this program installs a chart, each written once.
+
+Both install `values` with the operator's overlay for the chart (`chart.overlay`, from
+`binderhub:helmValues`, checked at config time by components/values/overlay.py) merged over
+them as Helm merges a second values file: the one place the two meet.
+"""
 
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -6,6 +11,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.values.overlay import merge
 from config import keep_secret
 from versions import ChartRef
 
@@ -26,8 +32,7 @@ def helm_chart(
         repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=chart.repo) if chart.repo else None,
         name=release_name,
         namespace=namespace,
-        # Secret when it holds a value the user set with --secret (config.keep_secret).
-        values=keep_secret(dict(values)),
+        values=_values(chart, values),
         opts=opts,
     )
 
@@ -54,9 +59,14 @@ def release_in_own_namespace(
         version=chart.version,
         repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repo) if chart.repo else None,
         namespace=ns.metadata.name,
-        # Secret when it holds a value the user set with --secret (config.keep_secret).
-        values=keep_secret(dict(values)),
+        values=_values(chart, values),
         timeout=timeout,
         skip_crds=skip_crds or None,
         opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on)),
     )
+
+
+def _values(chart: ChartRef, values: Mapping[str, Any]) -> Any:
+    """The program's values with the operator's overlay merged over them; secret when they hold
+    a value the user set with --secret (config.keep_secret: an overlay set with --secret too)."""
+    return keep_secret(merge(values, chart.overlay))

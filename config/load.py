@@ -14,9 +14,11 @@ from pydantic import (
     ValidationError,
 )
 
+from components.values.overlay import overlay_problems, unchecked_charts
 from config.base import NAMESPACE, SECRET_KEYS, ConfigError
 from config.model import CLOUDS, DEFAULT_REGISTRY, AnyStackConfig, StackConfig
 from kubeconfig import KubeconfigError, resolve_kubeconfig
+from versions import CHARTS
 
 
 def _describe(value: Any) -> str:
@@ -77,7 +79,8 @@ def parse_config(
     """
     # Pulumi.yaml declares optional strings with "" as default: "" means unset.
     data = {k: v for k, v in raw.items() if k not in SECRET_KEYS and v != ""}
-    problems = [line for key, value in data.items() for line in _control_characters(value, key)]
+    # Helm values are the charts' to judge (a hub.extraConfig snippet is lines of Python).
+    problems = [line for key, value in data.items() if key != HELM_VALUES for line in _control_characters(value, key)]
     problems += [
         f"{NAMESPACE}:{key}: set with --secret, but its value becomes public names, hosts or cloud resource names "
         "that cannot be kept secret; set it without --secret"
@@ -96,21 +99,29 @@ def parse_config(
     if "registry" not in data and cloud in DEFAULT_REGISTRY:
         data["registry"] = {"type": DEFAULT_REGISTRY[cloud]}
     try:
-        return _STACK_ADAPTER.validate_python(data, context={"secrets": set(secrets)})
+        stack = _STACK_ADAPTER.validate_python(data, context={"secrets": set(secrets)})
     except ValidationError as error:
         lines = _redact(_format_errors(error), data, secret_marked)
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines)) from None
+    # Once the rest is valid: which charts the stack installs, and their versions, come from it.
+    problems = overlay_problems(stack, stack.helm_values)
+    if problems:
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(_redact(problems, data, secret_marked)))
+    return stack
 
 
 _STACK_ADAPTER: TypeAdapter[StackConfig[Any]] = TypeAdapter(AnyStackConfig)
 
 
+HELM_VALUES = "helmValues"
 # Plain keys that may be set with --secret: their values reach only Helm values, Kubernetes
 # Secrets and outputs, which keep_secret() marks secret. The registry only when it is not the
-# cloud's own (whose prefix names cloud resources).
+# cloud's own (whose prefix names cloud resources). Helm values whole, since
+# `pulumi config set --secret --path binderhub:helmValues...` marks the whole key secret.
 _SECRET_CAPABLE = {
     "auth": lambda value: True,
     "registry": lambda value: _registry_type(value) in ("dockerhub", "custom"),
+    HELM_VALUES: lambda value: True,
 }
 
 
@@ -232,6 +243,12 @@ def load_config() -> tuple[StackConfig[Any], StackSecrets]:
     if problems:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
     stack_config = parse_config(raw, set(plain), _secret_marked_keys())
+    for chart in unchecked_charts(stack_config, stack_config.helm_values):
+        pulumi.log.warn(
+            f"{NAMESPACE}:{HELM_VALUES}.{chart}: not checked before the run: the program carries {chart}'s "
+            f"schema for {CHARTS[chart].version} (versions.py), not for {stack_config.charts[chart]} "
+            "(binderhub:charts); Helm checks the values at install, after the resources before it exist"
+        )
     kubeconfig = plain.get("kubeconfig")
     if stack_config.cloud == "existing":
         try:

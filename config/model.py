@@ -318,6 +318,8 @@ class StackConfig(Model, Generic[ClusterT]):
     """Refuse deleting what users' data and DNS depend on: cluster, registry, ingress IP, hub namespace and volumes."""
     charts: Annotated[dict[str, str], AfterValidator(_chart_versions)] = Field(default_factory=dict)
     """Per-chart exact version overrides of versions.py, e.g. {binderhub: <version>}."""
+    helm_values: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    """Per-chart Helm values (chart: values map) merged over the program's; keys the program sets are refused."""
 
     @property
     def tls_enabled(self) -> bool:

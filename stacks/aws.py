@@ -86,7 +86,7 @@ def build(cfg: AwsStack, secrets: StackSecrets) -> StackOutputs:
         ecr = EcrRegistry(
             "registry",
             EcrRegistryArgs(
-                chart=chart("binderhub-container-registry-helper", cfg.charts),
+                chart=chart("binderhub-container-registry-helper", cfg.charts, cfg.helm_values),
                 namespace=namespace.metadata.name,
                 namespace_name=REGISTRY_NAMESPACE,
                 prefix=cfg.registry.prefix,

@@ -1,6 +1,5 @@
 """Target `existing`: a cluster that already runs (a kube context, or bare metal)."""
 
-
 import pulumi
 
 from components.cluster.existing import ExistingCluster, ExistingClusterArgs
@@ -23,7 +22,9 @@ def build(cfg: ExistingStack, secrets: StackSecrets) -> StackOutputs:
         return deploy_platform(cfg, secrets, cluster, registry, entry)
     storage = OpenEbsLocalPv(
         "storage",
-        OpenEbsLocalPvArgs(chart=chart("localpv-provisioner", cfg.charts), base_path=cluster_cfg.openebs_base_path),
+        OpenEbsLocalPvArgs(
+            chart=chart("localpv-provisioner", cfg.charts, cfg.helm_values), base_path=cluster_cfg.openebs_base_path
+        ),
         opts=pulumi.ResourceOptions(providers=[cluster.provider]),
     )
     return deploy_platform(

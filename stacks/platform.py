@@ -104,7 +104,7 @@ def deploy_platform(
         controller = IngressNginx(
             "ingress",
             IngressNginxArgs(
-                chart=chart("nginx-ingress", cfg.charts),
+                chart=chart("nginx-ingress", cfg.charts, cfg.helm_values),
                 class_name=cfg.ingress.class_name,
                 load_balancer_ip=entry.load_balancer_ip,
                 external_ips=entry.external_ips,
@@ -190,7 +190,7 @@ def _classic(
     BinderHubRelease(
         "binderhub",
         BinderHubReleaseArgs(
-            chart=chart("binderhub", cfg.charts),
+            chart=chart("binderhub", cfg.charts, cfg.helm_values),
             namespace=namespace.metadata.name,
             values=classic_values(settings),
             depends_on=depends_on,
@@ -211,7 +211,7 @@ def _service(
     JupyterHubRelease(
         "jupyterhub",
         JupyterHubReleaseArgs(
-            chart=chart("jupyterhub", cfg.charts),
+            chart=chart("jupyterhub", cfg.charts, cfg.helm_values),
             namespace=namespace.metadata.name,
             values=service_hub_values(settings, binderhub_service_url(binder_release, fullname_override="")),
             depends_on=depends_on,
@@ -221,7 +221,7 @@ def _service(
     BinderHubRelease(
         "binderhub",
         BinderHubReleaseArgs(
-            chart=chart("binderhub-service", cfg.charts),
+            chart=chart("binderhub-service", cfg.charts, cfg.helm_values),
             namespace=namespace.metadata.name,
             values=binderhub_service_values(settings, api_token_secret=API_TOKEN_SECRET, api_token_key=API_TOKEN_KEY),
             release_name=binder_release,
@@ -254,7 +254,7 @@ def _tls_issuer(cfg: StackConfig[Any], opts: pulumi.ResourceOptions) -> CertMana
     return CertManagerIssuer(
         "tls",
         CertManagerIssuerArgs(
-            chart=chart("cert-manager", cfg.charts),
+            chart=chart("cert-manager", cfg.charts, cfg.helm_values),
             email=cfg.tls.email,
             ingress_class=cfg.ingress.class_name,
             server=cfg.tls.server,

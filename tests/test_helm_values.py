@@ -10,12 +10,15 @@ from __future__ import annotations
 import io
 import json
 import tarfile
+from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 import yaml
 from helm_python import Chart
+from pydantic import BaseModel
 
 from components.values import overlay
 from components.values.overlay import (
@@ -28,7 +31,11 @@ from components.values.overlay import (
     schema_problems,
     subchart_values,
 )
+from config import CLUSTER_MODELS, SECRET_KEYS, ConfigError, StackConfig, parse_config
+from harness import ROOT_DIR, Program, find_plain, is_secret, stack_file_config, unwrap
+from schemas import assert_all_values_valid, helm_releases
 from scripts import vendor_chart_schemas
+from variants import AUTH, HELM_VALUES_EXAMPLES, SECRET_VALUES, VARIANTS, WITH_DOMAIN, deploy
 from versions import CHARTS
 
 # ------------------------------------------------------------------ Helm's merge rules
@@ -237,9 +244,9 @@ def test_the_binderhub_charts_hub_is_checked_by_its_bundled_z2jh_schema() -> Non
 
 
 def test_the_worked_examples_satisfy_the_schemas() -> None:
-    assert schema_problems("jupyterhub", PINNED["jupyterhub"], EXAMPLE_USER_IMAGE["jupyterhub"]) == []
-    for chart in ("binderhub", "binderhub-service"):
-        assert schema_problems(chart, PINNED[chart], {"config": {"BinderHub": {"banner_message": "hi"}}}) == []
+    for chart, given in HELM_VALUES_EXAMPLES.items():
+        assert schema_problems(chart, PINNED[chart], given) == []
+    assert schema_problems("binderhub", PINNED["binderhub"], {"config": {"BinderHub": {"banner_message": "hi"}}}) == []
 
 
 def test_a_chart_without_a_schema_has_nothing_to_refuse() -> None:
@@ -247,10 +254,8 @@ def test_a_chart_without_a_schema_has_nothing_to_refuse() -> None:
     assert schema_problems("localpv-provisioner", PINNED["localpv-provisioner"], {"anything": [1]}) == []
 
 
-# The README's two worked examples (tests below read them from the README too).
-EXAMPLE_USER_IMAGE = {
-    "jupyterhub": {"singleuser": {"image": {"name": "quay.io/jupyter/scipy-notebook", "tag": "2025-03-17"}}}
-}
+# The variant deploying the README's two worked examples (variants.HELM_VALUES_EXAMPLES).
+EXAMPLES = "service-github-helm-values"
 
 
 # ------------------------------------------------------------------ the vendored schema files
@@ -317,3 +322,230 @@ def test_every_pinned_chart_that_ships_a_schema_is_checked(tmp_path: Path) -> No
     }
     assert f"{helper.chart} {helper.version}" not in missing
     assert f"jupyterhub {CHARTS['jupyterhub'].version}" in missing
+
+
+# ------------------------------------------------------------------ the program
+
+
+def _overlays_in_readme() -> list[dict[str, Any]]:
+    """The YAML blocks of the README's "Helm values overlay" section, as stack config."""
+    text = (ROOT_DIR / "README.md").read_text()
+    section = text.split("\n## Helm values overlay\n", 1)[1].split("\n## ", 1)[0]
+    blocks = [block.split("```", 1)[0] for block in section.split("```yaml\n")[1:]]
+    return [yaml.safe_load(block)["config"]["binderhub:helmValues"] for block in blocks]
+
+
+def test_the_readme_examples_are_the_ones_deployed_here() -> None:
+    assert _overlays_in_readme()[0] == HELM_VALUES_EXAMPLES == VARIANTS[EXAMPLES].config["helmValues"]
+
+
+def test_the_examples_reach_the_charts_beside_the_programs_values() -> None:
+    run = deploy(EXAMPLES)
+    hub = unwrap(run.chart("jupyterhub").inputs["values"])
+    binder = unwrap(run.chart("binderhub").inputs["values"])
+    assert hub["singleuser"]["image"] == {"name": "quay.io/jupyter/scipy-notebook", "tag": "2025-03-17"}
+    assert binder["config"]["BinderHub"]["banner_message"] == "Builds are kept for a week: save your work."
+    # Merged, not replaced: the program's keys beside them are still there.
+    assert hub["singleuser"]["storage"] == {"type": "none"}
+    assert binder["config"]["BinderHub"]["base_url"] == "/services/binder/"
+    without = unwrap(deploy("service-github").chart("jupyterhub").inputs["values"])
+    assert {**without, "singleuser": hub["singleuser"]} == hub
+
+
+def test_the_classic_charts_spelling_of_the_examples_deploys() -> None:
+    """The same two examples on the classic chart (its hub is the binderhub chart's `jupyterhub:`)."""
+    given = {
+        "binderhub": {
+            "config": {"BinderHub": {"banner_message": "Maintenance on Friday"}},
+            "jupyterhub": HELM_VALUES_EXAMPLES["jupyterhub"],
+        }
+    }
+    run = Program({**WITH_DOMAIN, "helmValues": given}, {"registryPassword": SECRET_VALUES["registryPassword"]}).run()
+    assert run.error is None, run.error
+    values = unwrap(run.chart("binderhub").inputs["values"])
+    assert values["config"]["BinderHub"]["banner_message"] == "Maintenance on Friday"
+    assert values["jupyterhub"]["singleuser"]["image"]["name"] == "quay.io/jupyter/scipy-notebook"
+    assert assert_all_values_valid(run) >= 1
+
+
+def test_a_null_reaches_the_chart_to_remove_its_default() -> None:
+    """Pulumi passes a nested null through to Helm, which drops the chart's default there."""
+    given = {"jupyterhub": {"singleuser": {"extraLabels": None}}}
+    run = Program({**WITH_DOMAIN, "shape": "service", "helmValues": given}, {"registryPassword": "x" * 12}).run()
+    assert run.error is None, run.error
+    singleuser = run.chart("jupyterhub").raw_inputs["values"]["singleuser"]
+    assert "extraLabels" in singleuser and singleuser["extraLabels"] is None
+
+
+def _refused(config: dict[str, Any], secrets: dict[str, str] | None = None) -> str:
+    run = Program(config, secrets or {"registryPassword": SECRET_VALUES["registryPassword"]}).run()
+    assert isinstance(run.error, ConfigError), run.error
+    assert run.registrations == [], "refused before anything is registered"
+    return str(run.error)
+
+
+def test_an_overlay_on_a_program_owned_key_is_refused_naming_the_key() -> None:
+    message = _refused(
+        {**WITH_DOMAIN, "shape": "service", "helmValues": {"jupyterhub": {"ingress": {"hosts": ["hub.mine.org"]}}}}
+    )
+    assert "binderhub:helmValues.jupyterhub.ingress.hosts: the program sets this from binderhub:domain" in message
+
+
+def test_an_overlay_the_schema_refuses_stops_the_run_before_anything_is_registered() -> None:
+    message = _refused(
+        {**WITH_DOMAIN, "helmValues": {"nginx-ingress": {"controller": {"replicaCount": "two"}}}},
+    )
+    assert "binderhub:helmValues.nginx-ingress.controller.replicaCount: " in message
+    assert "'two' is not of type 'integer'" in message
+
+
+def test_an_overlay_for_a_chart_the_stack_does_not_install_is_refused() -> None:
+    message = _refused({**WITH_DOMAIN, "helmValues": {"jupyterhub": {"singleuser": {}}}})
+    assert "binderhub:helmValues.jupyterhub: this stack does not install jupyterhub" in message
+    assert "binderhub:helmValues.binderhub.jupyterhub" in message
+
+
+def test_every_problem_of_an_overlay_is_reported_at_once() -> None:
+    given = {
+        "binderhub": {"config": {"BinderHub": {"hub_url": "https://elsewhere/"}}, "imageBuilderTyp": "pink"},
+        "cert-manager": {"crds": {"keep": True}},
+    }
+    message = _refused({**WITH_DOMAIN, "helmValues": given})
+    for key in ("binderhub.config.BinderHub.hub_url", "binderhub.imageBuilderTyp", "cert-manager.crds.keep"):
+        assert f"binderhub:helmValues.{key}: " in message
+
+
+SECRET_IN_OVERLAY = "lti-shared-secret-0a1b2c3d4e5f"
+
+
+def test_a_secret_in_the_overlay_stays_secret() -> None:
+    """`pulumi config set --secret --path binderhub:helmValues.jupyterhub.hub.config...` marks the
+    whole key secret: no resource input may hold the value in plain text, yet it reaches the chart."""
+    given = {"jupyterhub": {"hub": {"config": {"LTI13Authenticator": {"client_secret": SECRET_IN_OVERLAY}}}}}
+    secrets = {"registryPassword": SECRET_VALUES["registryPassword"], "helmValues": json.dumps(given)}
+    run = Program({**WITH_DOMAIN, "shape": "service"}, secrets).run()
+    assert run.error is None, run.error
+    for reg in run.registrations:
+        assert not find_plain(reg.raw_inputs, SECRET_IN_OVERLAY), f"{reg.type} {reg.name} holds the secret in plain"
+    hub = unwrap(run.chart("jupyterhub").inputs["values"])
+    assert hub["hub"]["config"]["LTI13Authenticator"]["client_secret"] == SECRET_IN_OVERLAY
+    for output in run.outputs.values():
+        assert SECRET_IN_OVERLAY not in json.dumps(output.value) or output.secret
+
+
+def test_a_secret_overlay_is_not_echoed_in_errors() -> None:
+    given = {"jupyterhub": {"singleuser": {"image": {"name": SECRET_IN_OVERLAY, "tag": 7}}}}
+    message = _refused(
+        {**WITH_DOMAIN, "shape": "service"},
+        {"registryPassword": SECRET_VALUES["registryPassword"], "helmValues": json.dumps(given)},
+    )
+    assert "binderhub:helmValues.jupyterhub.singleuser.image.tag: " in message
+    assert SECRET_IN_OVERLAY not in message
+
+
+def test_a_multi_line_value_is_the_charts_to_judge() -> None:
+    """Control characters are refused in every other key; a hub.extraConfig snippet is lines."""
+    snippet = "c.JupyterHub.shutdown_on_logout = True\nc.Spawner.default_url = '/lab'\n"
+    given = {"jupyterhub": {"hub": {"extraConfig": {"99-mine": snippet}}}}
+    run = Program({**WITH_DOMAIN, "shape": "service", "helmValues": given}, {"registryPassword": "x" * 12}).run()
+    assert run.error is None, run.error
+    assert unwrap(run.chart("jupyterhub").inputs["values"])["hub"]["extraConfig"]["99-mine"] == snippet
+
+
+# ------------------------------------------------------------------ the table against the program
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_the_charts_an_overlay_may_name_are_the_ones_the_stack_installs(name: str) -> None:
+    variant = VARIANTS[name]
+    cfg = parse_config(json.loads(json.dumps(variant.config)), set(variant.secrets))
+    assert overlay.installed_charts(cfg) == set(variant.charts)
+
+
+# Configurations that set what the catalogue (variants.py) leaves unset, so that every
+# protected path is shown in what the program renders.
+EVERY_LOGIN_KEY = {
+    "github": {**AUTH["github"], "allowAll": True, "allowedUsers": ["bob"], "adminUsers": ["root"], "passTokens": True},
+    "generic": {**AUTH["generic"], "allowAll": True, "allowedUsers": ["bob"], "passTokens": True},
+}
+ALL_TOKENS = {"registryPassword", "oauthClientSecret", "githubToken", "gitlabToken"}
+MORE_KEYS = [
+    ({**WITH_DOMAIN, "shape": shape, "auth": auth, "cors": {"allowOrigin": "*"}}, ALL_TOKENS)
+    for shape in ("classic", "service")
+    for auth in EVERY_LOGIN_KEY.values()
+] + [({**stack_file_config("aws"), "shape": "service"}, set())]
+
+
+@cache
+def rendered_paths() -> dict[str, set[tuple[str, ...]]]:
+    """Chart (versions.py name) -> every path in the values the program gives it, over the
+    catalogue and MORE_KEYS."""
+    runs = [variant.run() for variant in VARIANTS.values()]
+    for config, secrets in MORE_KEYS:
+        runs.append(Program(config, {k: SECRET_VALUES[k] for k in secrets}).run())
+    by_chart = {ref.chart: name for name, ref in CHARTS.items()}
+    found: dict[str, set[tuple[str, ...]]] = {}
+    for run in runs:
+        assert run.error is None, run.error
+        for release in helm_releases(run):
+            paths = found.setdefault(by_chart[release.inputs["chart"]], set())
+            paths.update(path for path, _ in _walk(unwrap(release.inputs["values"])))
+    return found
+
+
+def _walk(value: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield (*path, key), item
+            yield from _walk(item, (*path, key))
+
+
+@pytest.mark.parametrize("chart", sorted(PROTECTED))
+def test_every_protected_path_is_one_the_program_sets(chart: str) -> None:
+    """The table follows the values builders: a path they stop setting fails here."""
+    missing = [format_path(e.path) for e in PROTECTED[chart] if e.path not in rendered_paths()[chart]]
+    assert missing == [], f"{chart}: protected but never set by the program"
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_every_secret_the_program_puts_in_values_is_protected(name: str) -> None:
+    """A generated secret or credential the table misses would be an overlay's to replace."""
+    by_chart = {ref.chart: chart for chart, ref in CHARTS.items()}
+    for release in helm_releases(VARIANTS[name].run()):
+        chart = by_chart[release.inputs["chart"]]
+        for path in _secret_paths(release.raw_inputs["values"]):
+            assert any(path[: len(e.path)] == e.path for e in PROTECTED[chart]), (
+                f"{chart}: the secret at {format_path(path)} is not protected"
+            )
+
+
+def _secret_paths(value: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    """Where the program put a secret in a values document (as sent, secret markers in place)."""
+    if is_secret(value):
+        yield path
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _secret_paths(item, (*path, key))
+    elif isinstance(value, list):
+        for item in value:
+            yield from _secret_paths(item, path)  # a list is replaced whole: its path is the list's
+
+
+def test_every_config_key_the_table_names_exists() -> None:
+    keys = {key for entries in PROTECTED.values() for entry in entries for key in entry.owner.keys}
+    assert keys, "the table names no config key"
+    known = set(SECRET_KEYS) | _model_keys(StackConfig)
+    for model in CLUSTER_MODELS.values():
+        known |= {f"cluster.{key}" for key in _model_keys(model)}
+    assert sorted(keys - known) == []
+
+
+def _model_keys(model: type[BaseModel], prefix: str = "") -> set[str]:
+    keys: set[str] = set()
+    for name, field in model.model_fields.items():
+        key = prefix + (field.alias or name)
+        keys.add(key)
+        for arg in (field.annotation, *get_args(field.annotation)):
+            if isinstance(arg, type) and issubclass(arg, BaseModel):
+                keys |= _model_keys(arg, key + ".")
+    return keys

@@ -151,6 +151,12 @@ AUTH: dict[str, dict[str, Any]] = {
     },
 }
 FANCY_HUB_IMAGE = "quay.io/yuvipanda/z2jh-hub-with-fancy-profiles:z2jh-v4.4.0-fancy-profiles-sha-abc1234"
+# The README's worked examples of binderhub:helmValues (section "Helm values overlay"): another
+# default user image for the service shape's hub, and a BinderHub option the program does not model.
+HELM_VALUES_EXAMPLES: dict[str, Any] = {
+    "jupyterhub": {"singleuser": {"image": {"name": "quay.io/jupyter/scipy-notebook", "tag": "2025-03-17"}}},
+    "binderhub-service": {"config": {"BinderHub": {"banner_message": "Builds are kept for a week: save your work."}}},
+}
 AWS_DOCKERHUB = {"type": "dockerhub", "username": "someone", "prefix": "binder-aws"}
 
 
@@ -279,6 +285,7 @@ _CATALOGUE = [
         name="service-github-fancy-profiles",
         fancyProfiles={"enabled": True, "hubImage": FANCY_HUB_IMAGE},
     ),
+    _shape("service", "github", name="service-github-helm-values", helmValues=HELM_VALUES_EXAMPLES),
     _shape(
         "classic",
         "generic",

@@ -32,6 +32,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from components.cluster.eks import irsa_trust_policy
+from components.helm import helm_chart
 from components.registry import RegistrySettings
 from versions import ChartRef
 
@@ -216,14 +217,12 @@ class EcrRegistry(pulumi.ComponentResource):
 
         # BinderHub runs in another namespace: the Service's cluster DNS name, not the short one.
         self.service_url = f"http://{HELPER_SERVICE}.{args.namespace_name}.svc:{HELPER_PORT}"
-        self.release = k8s.helm.v4.Chart(
+        self.release = helm_chart(
             f"{name}-helper",
-            chart=args.chart.chart,
-            version=args.chart.version,
-            repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=args.chart.repo) if args.chart.repo else None,
-            name=HELPER_RELEASE,
-            namespace=args.namespace,
-            values={
+            args.chart,
+            HELPER_RELEASE,
+            args.namespace,
+            {
                 "fullnameOverride": HELPER_SERVICE,
                 "cloud_provider": "amazon",
                 "auth_token": self.auth_token,
@@ -237,7 +236,7 @@ class EcrRegistry(pulumi.ComponentResource):
                 "service": {"type": "ClusterIP", "port": HELPER_PORT},
             },
             # The pod must not start before its role may act, or its first calls fail.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
+            pulumi.ResourceOptions(parent=self, depends_on=[policy]),
         )
 
         lifecycle = self._lifecycle(name, args, repositories)

@@ -40,6 +40,9 @@ REPO = {
     "build_slug": "binder-examples-requirements",  # GitHubRepoProvider.get_build_slug(): <owner>-<repo>
 }
 LOGGED_IN_USER = "alice"
+# Another logged-in user, who starts a server from the hub's own page (not through BinderHub):
+# what binderhub:helmValues' `singleuser` settings reach (see `_launches`).
+HUB_PAGE_USER = "bob"
 # repo2docker's default user and home (BinderHub passes --user-name=jovyan): the repository's files.
 IMAGE_HOME = "/home/jovyan"
 # What the BinderHub images run when the chart gives no arguments (their Dockerfile CMD, after
@@ -97,8 +100,9 @@ def registry_type(variant: Variant) -> str:
 
 def _signature(variant: Variant) -> tuple[Any, ...]:
     """What decides how the hub and BinderHub behave: shape, login, registry, builder, ingress,
-    named servers and the service-shape UI (not the target's node sizes, regions, names or hosts:
-    a cloud reaches the hub's configuration only through its registry)."""
+    named servers, the service-shape UI and the operator's Helm values (not the target's node
+    sizes, regions, names or hosts: a cloud reaches the hub's configuration only through its
+    registry)."""
     config = variant.config
     auth = config.get("auth") or {}
     return (
@@ -111,6 +115,7 @@ def _signature(variant: Variant) -> tuple[Any, ...]:
         json.dumps(config.get("namedServers") or {}, sort_keys=True),
         config.get("binderUI", True),
         bool((config.get("fancyProfiles") or {}).get("enabled")),
+        json.dumps(config.get("helmValues") or {}, sort_keys=True),
     )
 
 
@@ -190,6 +195,8 @@ def deployments() -> dict[str, Deployment]:
             repo=REPO,
             username=LOGGED_IN_USER if deployment.authenticated else None,
             launch_host=f"https://{deployment.variant.name}.binder.test/",
+            # BinderHub's own options an overlay sets: the probe reports the values BinderHub took.
+            traits=sorted(_binderhub_overlay(deployment.variant).get("BinderHub") or {}),
         )
         binder_jobs.append(job)
     binder_results = run_probes(["binderhub"] * len(binder_jobs), "run_binderhub", binder_jobs)
@@ -228,11 +235,24 @@ def _registry_helper(deployment: Deployment) -> dict[str, Any] | None:
 
 
 def _launches(deployment: Deployment) -> list[dict[str, Any]]:
-    """The spawns BinderHub asked the hub for: `POST users/<name>/servers/<server>` with user_options."""
+    """The spawns BinderHub asked the hub for: `POST users/<name>/servers/<server>` with user_options.
+
+    With binderhub:helmValues on a hub with login, also `hub-page`: another user's default server
+    started from the hub's own page, which runs the hub's `singleuser` settings.
+    """
     launches = []
     for request in deployment.binderhub.get("hub_requests", []):
         parts = request["url"].split("/")
         if request["method"] == "POST" and len(parts) >= 3 and parts[2] == "servers":
             user, server_name = parts[1], "/".join(parts[3:])
             launches.append({"name": "binder", "user": user, "server_name": server_name, "options": request["body"]})
+    if deployment.variant.config.get("helmValues") and deployment.authenticated:
+        launches.append({"name": "hub-page", "user": HUB_PAGE_USER, "server_name": "", "options": {}})
     return launches
+
+
+def _binderhub_overlay(variant: Variant) -> dict[str, Any]:
+    """BinderHub's traitlets (`config:`) in the variant's binderhub:helmValues, either chart."""
+    overlays = variant.config.get("helmValues") or {}
+    chart = overlays.get("binderhub-service") or overlays.get("binderhub") or {}
+    return chart.get("config") or {}

@@ -16,6 +16,7 @@ import pytest
 
 from behaviour.charts import secret_data
 from behaviour.deployments import (
+    HUB_PAGE_USER,
     IMAGE_HOME,
     LOGGED_IN_USER,
     Deployment,
@@ -24,7 +25,7 @@ from behaviour.deployments import (
     registry_type,
 )
 from behaviour.rules import docker_cli_auth, f5_ingress_annotations, kubelet_keyring
-from variants import NGINX
+from variants import HELM_VALUES_EXAMPLES, NGINX
 
 # Registries whose images the nodes pull with their own cloud identity (AcrPull, the EKS node
 # role, the GKE node service account): no pull secret is needed, or given.
@@ -233,3 +234,25 @@ def test_logged_in_launches_go_to_the_logged_in_user(deployment: Deployment) -> 
         assert deployment.binderhub["launch_user"] != LOGGED_IN_USER
         return
     assert deployment.binderhub["launch_user"] == LOGGED_IN_USER
+
+
+# ------------------------------------------------------------------ the operator's Helm values
+
+# The variant deploying the README's binderhub:helmValues examples (variants.HELM_VALUES_EXAMPLES).
+HELM_VALUES_VARIANT = "service-github-helm-values"
+
+
+def test_the_helm_values_examples_reach_the_hub_and_binderhub() -> None:
+    """Another default user image: the server a user starts from the hub's own page runs it (a
+    Binder launch still runs the image BinderHub built). A BinderHub option: BinderHub holds it."""
+    if HELM_VALUES_VARIANT not in hub_variants():
+        pytest.skip(f"{HELM_VALUES_VARIANT} is not among BEHAVIOUR_VARIANTS")
+    deployment = deployments()[HELM_VALUES_VARIANT]
+    image = HELM_VALUES_EXAMPLES["jupyterhub"]["singleuser"]["image"]
+    launch = next(entry for entry in deployment.hub["launches"] if entry["name"] == "hub-page")
+    assert "error" not in launch, f"the hub failed to spawn {HUB_PAGE_USER}'s server: {launch['error']}"
+    container = next(c for c in launch["pod"]["spec"]["containers"] if c["name"] == "notebook")
+    assert container["image"] == f"{image['name']}:{image['tag']}"
+    assert _user_container(deployment)["image"] == deployment.binderhub["image"]
+    banner = HELM_VALUES_EXAMPLES["binderhub-service"]["config"]["BinderHub"]["banner_message"]
+    assert deployment.binderhub["traits"] == {"banner_message": banner}

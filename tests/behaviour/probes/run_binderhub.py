@@ -2,7 +2,8 @@
 
 Reads JSON jobs on stdin: a container view of the BinderHub Deployment (pod_fs.py) plus
 `repo` (`{"provider": "gh", "spec": "owner/name/ref", "url": ..., "resolved_ref": sha}`) and
-`username` (the logged-in user; None when anonymous). For each job, in a forked child:
+`username` (the logged-in user; None when anonymous), and `traits` (BinderHub options whose
+values to report). For each job, in a forked child:
 1. `BinderHub.initialize(argv)` with the container's arguments (the chart's config file, its
    values, the mounted docker config, the environment);
 2. the image name BinderHub gives the repository, with its own slug rules;
@@ -52,6 +53,8 @@ def run_job(job: dict[str, Any], logs: CapturedLogs) -> dict[str, Any]:
     result["use_registry"] = settings["use_registry"]
     result["auth_enabled"] = settings["auth_enabled"]
     result["registry_class"] = type(settings["registry"]).__name__ if settings["use_registry"] else None
+    # Options the job names (those an overlay sets), as the BinderHub app holds them.
+    result["traits"] = {name: getattr(app, name) for name in job.get("traits", [])}
 
     repo = job["repo"]
     slug = builder._safe_build_slug(  # the slug rules BuildHandler applies (builder.py)
