@@ -15,6 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, get_args
 
+import pulumi
 import pytest
 import yaml
 from helm_python import Chart
@@ -35,7 +36,7 @@ from config import CLUSTER_MODELS, SECRET_KEYS, ConfigError, StackConfig, parse_
 from harness import ROOT_DIR, Program, find_plain, is_secret, stack_file_config, unwrap
 from schemas import assert_all_values_valid, helm_releases
 from scripts import vendor_chart_schemas
-from variants import AUTH, HELM_VALUES_EXAMPLES, SECRET_VALUES, VARIANTS, WITH_DOMAIN, deploy
+from variants import AUTH, FANCY_HUB_IMAGE, HELM_VALUES_EXAMPLES, SECRET_VALUES, VARIANTS, WITH_DOMAIN, deploy
 from versions import CHARTS
 
 # ------------------------------------------------------------------ Helm's merge rules
@@ -549,3 +550,27 @@ def _model_keys(model: type[BaseModel], prefix: str = "") -> set[str]:
             if isinstance(arg, type) and issubclass(arg, BaseModel):
                 keys |= _model_keys(arg, key + ".")
     return keys
+
+
+def test_the_hub_image_is_the_operators_unless_fancy_profiles_sets_it() -> None:
+    given = {"jupyterhub": {"hub": {"image": {"name": "quay.io/lab/hub-with-lti", "tag": "4.4.0-1"}}}}
+    config = {**WITH_DOMAIN, "shape": "service", "auth": AUTH["github"], "helmValues": given}
+    secrets = {"registryPassword", "oauthClientSecret"}
+    assert parse_config(config, secrets).helm_values == given
+    fancy = {"enabled": True, "hubImage": FANCY_HUB_IMAGE}
+    with pytest.raises(ConfigError, match=r"helmValues\.jupyterhub\.hub\.image: .*binderhub:fancyProfiles\.hubImage"):
+        parse_config({**config, "fancyProfiles": fancy}, secrets)
+
+
+def test_a_chart_version_without_a_vendored_schema_is_left_to_helm_with_a_warning(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """binderhub:charts may pin a version the program has no schema for: Helm checks at install."""
+    given = {"nginx-ingress": {"controller": {"replicaCount": "two"}}}
+    warnings: list[str] = []
+    monkeypatch.setattr(pulumi.log, "warn", lambda message, *_, **__: warnings.append(message))
+    secrets = {"registryPassword": SECRET_VALUES["registryPassword"]}
+    run = Program({**WITH_DOMAIN, "charts": {"nginx-ingress": "2.7.0"}, "helmValues": given}, secrets).run()
+    assert run.error is None, run.error
+    assert [w for w in warnings if w.startswith("binderhub:helmValues.nginx-ingress: not checked")]
+    assert unwrap(run.chart("nginx-ingress").inputs["values"])["controller"]["replicaCount"] == "two"
