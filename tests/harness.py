@@ -152,6 +152,59 @@ class Mocks(pulumi_mocks.Mocks):
 # --------------------------------------------------------------------------- recording
 
 
+ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+def new_urn(stack: str, project: str, parent_type: str, type_: str, name: str) -> str:
+    """The engine's URN (pulumi/pulumi sdk/go/common/resource/urn.go `NewURN`): the type is
+    qualified by the parent's whole qualified type, except under the stack's root resource."""
+    qualified = f"{parent_type}${type_}" if parent_type and parent_type != ROOT_STACK_TYPE else type_
+    return f"urn:pulumi:{stack}::{project}::{qualified}::{name}"
+
+
+def urn_qualified_type(urn: str) -> str:
+    """`a$b$c` of `urn:pulumi:<stack>::<project>::a$b$c::<name>`."""
+    return urn.split("::")[2]
+
+
+def urn_name(urn: str) -> str:
+    return urn.split("::", 3)[3]
+
+
+def urn_stack_project(urn: str) -> tuple[str, str]:
+    """(stack, project) of `urn:pulumi:<stack>::<project>::...`."""
+    head, project = urn.split("::")[:2]
+    return head.removeprefix("urn:pulumi:"), project
+
+
+@dataclass(frozen=True)
+class AliasSpec:
+    """One alias of a resource as the SDK sends it to the engine (`alias_pb2.Alias`): an old URN
+    whole, or the parts of the old URN that differ from the resource's own (empty: unchanged)."""
+
+    urn: str = ""
+    name: str = ""
+    type: str = ""
+    parent: str = ""  # the old parent, by the URN this run gave it
+    no_parent: bool = False  # the old resource sat directly under the stack
+    stack: str = ""
+    project: str = ""
+
+    @classmethod
+    def from_proto(cls, alias: Any) -> AliasSpec:
+        if alias.urn:
+            return cls(urn=alias.urn)
+        spec = alias.spec
+        return cls(
+            name=spec.name,
+            type=spec.type,
+            parent=spec.parentUrn,
+            no_parent=spec.noParent,
+            stack=spec.stack,
+            project=spec.project,
+        )
+
+
 @dataclass
 class Registration:
     type: str
@@ -174,9 +227,9 @@ class Registration:
     read: bool = False
     # The URN the Pulumi engine gives this resource (the mock's URNs qualify a type by its parent's
     # own type only and keep the Stack's; the engine uses the whole chain of component types),
-    # and the engine URNs its aliases stand for.
+    # and its aliases as the program sent them (`engine_takeover` turns them into old URNs).
     engine_urn: str = ""
-    alias_urns: list[str] = field(default_factory=list)
+    aliases: list[AliasSpec] = field(default_factory=list)
     # Resource hook names per lifecycle point, e.g. {"before_delete": ["hub-drain-user-storage"]}.
     hooks: dict[str, list[str]] = field(default_factory=dict)
     # The `transforms` option's functions (the engine applies them to this resource and every
@@ -211,24 +264,10 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         # mock URN -> the engine's qualified type (`parentType$...$type`), for engine URNs.
         self.qualified_types: dict[str, str] = {}
 
-    def _engine_urn(self, parent: str | None, type_: str, name: str, stack: str = "", project: str = "") -> str:
+    def _engine_urn(self, parent: str | None, type_: str, name: str) -> str:
         """The engine's URN rule (pulumi/sdk resource.NewURN): the parent's qualified type, `$`, the type."""
         parent_type = self.qualified_types.get(parent or "")
-        qualified = f"{parent_type}${type_}" if parent_type else type_
-        return f"urn:pulumi:{stack or pulumi.get_stack()}::{project or pulumi.get_project()}::{qualified}::{name}"
-
-    def _alias_urns(self, request: Any) -> list[str]:
-        urns = []
-        for alias in request.aliases:
-            if alias.urn:
-                urns.append(alias.urn)
-                continue
-            spec = alias.spec
-            parent = None if spec.noParent else (spec.parentUrn or request.parent)
-            urns.append(
-                self._engine_urn(parent, spec.type or request.type, spec.name or request.name, spec.stack, spec.project)
-            )
-        return urns
+        return new_urn(pulumi.get_stack(), pulumi.get_project(), parent_type or "", type_, name)
 
     def _record(self, request: Any, urn: str, state: dict[str, Any], inputs: dict[str, Any], read: bool) -> None:
         self.registrations.append(
@@ -252,7 +291,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 hooks={} if read else _hook_names(request),
                 transforms=[] if read else pulumi_mocks._resolve_callbacks(request.transforms),
                 engine_urn=self._engine_urn(request.parent, request.type, request.name),
-                alias_urns=[] if read else self._alias_urns(request),
+                aliases=[] if read else [AliasSpec.from_proto(alias) for alias in request.aliases],
             )
         )
         self.qualified_types[urn] = self._engine_urn(request.parent, request.type, request.name).split("::")[2]
@@ -387,6 +426,89 @@ class ProgramRun:
                     pending.append(current.provider_urn)
             pending.extend(children.get(urn, []))
         return False
+
+
+@dataclass
+class Takeover:
+    """What the engine makes of a run's resources against the state of an earlier deployment.
+
+    `taken`: old URN -> engine URN of the resource that takes it over (by its own URN or an
+    alias), i.e. the live object is kept and updated in place. `read`: old URN -> engine URN of
+    the read (`.get`) resource standing where it stood (a read carries no aliases; the engine
+    drops an old read from the state without deleting anything: DeleteStep skips `External`).
+    `conflicts`: what the engine would refuse (an old URN claimed twice).
+    """
+
+    taken: dict[str, str] = field(default_factory=dict)
+    read: dict[str, str] = field(default_factory=dict)
+    conflicts: list[str] = field(default_factory=list)
+
+
+def engine_takeover(registrations: list[Registration], olds: set[str]) -> Takeover:
+    """Match a run's resources, in registration order, with the old state's URNs `olds`, as the
+    engine's step generator does (pulumi/pulumi pkg/resource/deploy/step_generator.go:
+    `generateSteps`, `generateAliases`, `collapseAliasToUrn`, `inheritedChildAlias`).
+
+    A resource is looked up by its own URN, then by its aliases in order; the first found wins.
+    Its aliases: each of its alias specs completed with its current name, type and parent (a
+    spec naming a parent that itself matched an alias uses that parent's old URN; a parent that
+    is the stack means none); then, only if its parent matched an old URN through an alias,
+    that one parent alias applied to it, and to each of its own aliases: the child's type under
+    the parent's old qualified type, its name with the parent's new name prefix replaced by the
+    parent's old name (`{name}-suffix` children follow a renamed parent).
+    """
+    by_mock = {r.urn: r for r in registrations}
+    matched: dict[str, str] = {}  # mock URN -> the old URN it matched through an alias (sg.aliases)
+    result = Takeover()
+
+    def parent_engine_urn(mock_parent: str) -> str:
+        parent = by_mock.get(mock_parent)
+        return parent.engine_urn if parent is not None else ""  # not recorded: the stack's root, i.e. none
+
+    def collapse(reg: Registration, spec: AliasSpec) -> str:
+        if spec.urn:
+            return spec.urn
+        if spec.parent:
+            parent = matched.get(spec.parent) or parent_engine_urn(spec.parent)
+        else:
+            parent = parent_engine_urn(reg.parent)
+        name, type_ = spec.name or reg.name, spec.type or reg.type
+        if parent and not spec.no_parent:  # resource.CreateURN: the parent's URN minus its name, `$`, the type
+            return f"{parent[: parent.rfind('::')]}${type_}::{name}"
+        stack, project = urn_stack_project(reg.engine_urn)
+        return new_urn(spec.stack or stack, spec.project or project, "", type_, name)
+
+    def inherited(reg: Registration, child_type: str, child_name: str, parent_alias: str) -> str:
+        parent_name = urn_name(parent_engine_urn(reg.parent))
+        if child_name.startswith(parent_name):
+            child_name = urn_name(parent_alias) + child_name[len(parent_name) :]
+        return new_urn(*urn_stack_project(reg.engine_urn), urn_qualified_type(parent_alias), child_type, child_name)
+
+    for reg in registrations:
+        own = [collapse(reg, spec) for spec in reg.aliases]
+        aliases = list(own)
+        parent_alias = matched.get(reg.parent)
+        if parent_alias is not None:
+            aliases.append(inherited(reg, reg.type, reg.name, parent_alias))
+            for alias in own:
+                aliases.append(inherited(reg, urn_qualified_type(alias).split("$")[-1], urn_name(alias), parent_alias))
+        if reg.read:
+            # Where a registered resource would stand; only to account for an old read there.
+            for urn in [reg.engine_urn, *aliases]:
+                if urn in olds:
+                    result.read.setdefault(urn, reg.engine_urn)
+                    break
+            continue
+        for urn in [reg.engine_urn, *dict.fromkeys(aliases)]:
+            if urn not in olds:
+                continue
+            if urn in result.taken:
+                result.conflicts.append(f"{urn} is claimed by {result.taken[urn]} and {reg.engine_urn}")
+            result.taken[urn] = reg.engine_urn
+            if urn != reg.engine_urn:
+                matched[reg.urn] = urn
+            break
+    return result
 
 
 def stack_file_config(stack: str) -> dict[str, Any]:
