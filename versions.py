@@ -34,6 +34,8 @@ CHARTS: dict[str, ChartRef] = {
         "https://www.manicstreetpreacher.co.uk/binderhub-container-registry-helper/",
         "0.2.4",
     ),
+    # EKS only: it resizes the user node group (AKS and GKE have an autoscaler of their own).
+    "cluster-autoscaler": ChartRef("cluster-autoscaler", "https://kubernetes.github.io/autoscaler", "9.59.0"),
 }
 
 # z2jh version bundled inside the pinned binderhub chart (its values are validated against it).

@@ -76,9 +76,9 @@ class RegistryConfig(Model):
     """custom: the registry's token service, when it is not at <url>/v2/token."""
     project: Annotated[str, matching(IMAGE_PATH_COMPONENT.pattern, _PATH_COMPONENT)] | None = None
     """custom: the project (first path component) images go into; acr: the repository namespace."""
-    # ECR / Artifact Registry: days after which built images are deleted (BinderHub rebuilds on demand).
+    # ECR / Artifact Registry / ACR: days after which built images are deleted (BinderHub rebuilds on demand).
     expire_after_days: int = Field(30, ge=1, le=3650)
-    """ecr, artifact-registry: days after which built images are deleted (BinderHub rebuilds on demand)."""
+    """ecr, artifact-registry, acr: days after which built images are deleted (BinderHub rebuilds on demand)."""
 
     @model_validator(mode="after")
     def _required_for_type(self) -> RegistryConfig:
@@ -102,7 +102,7 @@ class RegistryConfig(Model):
 
 # The keys each registry.type uses besides `type`; any other key set is refused (it would do nothing).
 REGISTRY_KEYS: dict[str, frozenset[str]] = {
-    "acr": frozenset({"prefix", "project"}),
+    "acr": frozenset({"prefix", "project", "expire_after_days"}),
     "ecr": frozenset({"prefix", "expire_after_days"}),
     "artifact-registry": frozenset({"prefix", "expire_after_days"}),
     "dockerhub": frozenset({"prefix", "username", "organization"}),
@@ -469,7 +469,7 @@ class StackConfig(Model, Generic[ClusterT]):
 # list against every Namespace the program creates.
 RESERVED_NAMESPACES = frozenset(
     {"default", "kube-system", "kube-public", "kube-node-lease", "cert-manager", "nginx-ingress", "openebs"}
-    | {"binderhub-registry"}
+    | {"binderhub-registry", "cluster-autoscaler"}
 )
 
 

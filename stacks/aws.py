@@ -72,6 +72,7 @@ def build(cfg: AwsStack, secrets: StackSecrets) -> StackOutputs:
             region=cluster_cfg.region,
             pools=NodePools.from_config(cluster_cfg),
             protect=cfg.protect,
+            autoscaler_chart=chart("cluster-autoscaler", cfg.charts, cfg.helm_values),
         ),
     )
     on_cluster = pulumi.ResourceOptions(providers=[cluster.aws_provider, cluster.provider])

@@ -56,6 +56,7 @@ def build(cfg: AzureStack, secrets: StackSecrets) -> StackOutputs:
                 prefix=cfg.registry.prefix,
                 project=cfg.registry.project or ACR_PROJECT,
                 protect=cfg.protect,
+                expire_after_days=cfg.registry.expire_after_days,
             ),
         ).settings
     else:

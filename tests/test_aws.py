@@ -363,3 +363,178 @@ def test_config_errors_name_the_key_and_create_nothing(overrides: dict[str, Any]
     for part in expected:
         assert part in message, f"{part!r} not in {message!r}"
     assert run.registrations == [], [r.name for r in run.registrations]
+
+
+# ----------------------------------------------------------------------------- scaling, network policy, metadata
+
+AUTOSCALER_SA = "system:serviceaccount:cluster-autoscaler:cluster-autoscaler"
+
+
+def asg_tags(run: ProgramRun) -> dict[str, dict[str, str]]:
+    """ASG name -> the tags the program puts on it."""
+    tags: dict[str, dict[str, str]] = {}
+    for reg in run.of_type("aws:autoscaling/tag:Tag"):
+        inputs = unwrap(reg.inputs)
+        assert inputs["tag"]["propagateAtLaunch"] is False, "the tags describe the group, not its instances"
+        tags.setdefault(inputs["autoscalingGroupName"], {})[inputs["tag"]["key"]] = inputs["tag"]["value"]
+    return tags
+
+
+def test_the_user_group_is_tainted_and_the_core_group_is_not() -> None:
+    run = default_run()
+    user = run.one("eks:index:ManagedNodeGroup", "cluster-user").inputs
+    core = run.one("eks:index:ManagedNodeGroup", "cluster-core").inputs
+    assert user["taints"] == [{"key": "hub.jupyter.org/dedicated", "value": "user", "effect": "NO_SCHEDULE"}]
+    assert "taints" not in core
+    # With a launch template of ours, pulumi-eks no longer sets the version: the program does.
+    assert user["version"] == core["version"] == "1.33"
+
+
+def test_the_user_groups_asg_carries_discovery_and_node_template_tags() -> None:
+    tagged = asg_tags(default_run())
+    assert len(tagged) == 1, "only the user group's ASG is tagged"
+    ((name, tags),) = tagged.items()
+    # The ASG EKS made for the user node group (eks-<node group name>-<uuid>).
+    assert name.startswith("eks-cluster-user-")
+    assert tags == {
+        "k8s.io/cluster-autoscaler/enabled": "true",
+        "k8s.io/cluster-autoscaler/binderhub-aws": "owned",
+        # Scaling up from zero: the autoscaler learns the nodes' label and taint from these.
+        "k8s.io/cluster-autoscaler/node-template/label/hub.jupyter.org/node-purpose": "user",
+        "k8s.io/cluster-autoscaler/node-template/taint/hub.jupyter.org/dedicated": "user:NoSchedule",
+    }
+
+
+def test_autoscaler_chart_is_pinned_and_finds_this_clusters_groups() -> None:
+    run = default_run()
+    release = run.chart("cluster-autoscaler")
+    assert (release.inputs["chart"], release.inputs["version"]) == ("cluster-autoscaler", "9.59.0")
+    assert release.inputs["repositoryOpts"]["repo"] == "https://kubernetes.github.io/autoscaler"
+    assert release.inputs["namespace"] == "cluster-autoscaler"
+    values = unwrap(release.inputs["values"])
+    assert values["cloudProvider"] == "aws"
+    assert values["autoDiscovery"]["clusterName"] == "binderhub-aws"
+    # Pods get no instance metadata (hop limit 1): the region must be given.
+    assert values["awsRegion"] == "us-east-1"
+    # The autoscaler of the control plane's minor version; on the core nodes it never removes.
+    assert values["image"]["tag"] == "v1.33.0"
+    assert values["nodeSelector"] == {"hub.jupyter.org/node-purpose": "core"}
+    # It starts once there are nodes and its IAM permissions exist.
+    assert run.depends_on(release, run.one("eks:index:ManagedNodeGroup", "cluster-core"))
+    assert run.depends_on(release, run.one("aws:iam/rolePolicy:RolePolicy", "cluster-autoscaler-policy"))
+
+
+def test_autoscaler_role_trusts_exactly_its_service_account() -> None:
+    run = default_run()
+    role = run.one("aws:iam/role:Role", "cluster-autoscaler-role")
+    (statement,) = policy(role, "assumeRolePolicy")["Statement"]
+    issuer = "oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
+    assert statement["Condition"] == {
+        "StringEquals": {f"{issuer}:sub": AUTOSCALER_SA, f"{issuer}:aud": "sts.amazonaws.com"}
+    }
+    release = run.chart("cluster-autoscaler")
+    account = unwrap(release.inputs["values"])["rbac"]["serviceAccount"]
+    assert f"system:serviceaccount:{release.inputs['namespace']}:{account['name']}" == AUTOSCALER_SA
+    assert account["annotations"] == {"eks.amazonaws.com/role-arn": role.outputs["arn"]}
+
+
+def test_autoscaler_may_resize_only_this_clusters_groups() -> None:
+    run = default_run()
+    document = policy(run.one("aws:iam/rolePolicy:RolePolicy", "cluster-autoscaler-policy"), "policy")
+    writes = {"autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"}
+    seen: set[str] = set()
+    for statement in document["Statement"]:
+        assert statement["Effect"] == "Allow"
+        actions = set(statement["Action"])
+        assert not any("*" in action for action in actions)
+        seen |= actions
+        if actions & writes:
+            assert actions == writes
+            # Groups of this account and region, and of them only those this cluster owns.
+            assert statement["Resource"] == (
+                f"arn:aws:autoscaling:us-east-1:{ACCOUNT_ID}:autoScalingGroup:*:autoScalingGroupName/*"
+            )
+            assert statement["Condition"] == {
+                "StringEquals": {"aws:ResourceTag/k8s.io/cluster-autoscaler/binderhub-aws": "owned"}
+            }
+        elif actions == {"eks:DescribeNodegroup"}:
+            assert statement["Resource"] == f"arn:aws:eks:us-east-1:{ACCOUNT_ID}:nodegroup/binderhub-aws/*"
+        else:
+            # Reads IAM cannot scope to a resource.
+            assert all(a.startswith(("autoscaling:Describe", "ec2:Describe", "ec2:GetInstanceTypes")) for a in actions)
+            assert statement["Resource"] == "*"
+    assert writes | {"eks:DescribeNodegroup", "autoscaling:DescribeAutoScalingGroups"} <= seen
+    # The condition names a tag the user group's ASG really carries.
+    (tags,) = asg_tags(run).values()
+    assert tags["k8s.io/cluster-autoscaler/binderhub-aws"] == "owned"
+
+
+def test_two_stacks_autoscalers_cannot_resize_each_others_groups() -> None:
+    runs = [Program(VARIANTS["aws"].config, stack=stack).run() for stack in ("aws", "aws-staging")]
+    conditions = []
+    for run in runs:
+        assert run.error is None, repr(run.error)
+        document = policy(run.one("aws:iam/rolePolicy:RolePolicy", "cluster-autoscaler-policy"), "policy")
+        (write,) = [s for s in document["Statement"] if "autoscaling:SetDesiredCapacity" in s["Action"]]
+        conditions.append(write["Condition"]["StringEquals"])
+        (tags,) = asg_tags(run).values()
+        assert set(write["Condition"]["StringEquals"]) == {
+            f"aws:ResourceTag/{k}" for k, v in tags.items() if v == "owned"
+        }
+    assert conditions[0] != conditions[1]
+
+
+def test_vpc_cni_enforces_network_policies() -> None:
+    # pulumi-eks writes it into the vpc-cni add-on's configuration (`enableNetworkPolicy: "true"`).
+    cluster = default_run().one("eks:index:Cluster").inputs
+    assert cluster["vpcCniOptions"]["enableNetworkPolicy"] is True
+    assert cluster.get("useDefaultVpcCni") is not True, "the add-on pulumi-eks manages is the one configured"
+
+
+def test_node_groups_use_launch_templates_that_keep_pods_from_imds() -> None:
+    run = default_run()
+    templates = {r.name: r for r in run.of_type("aws:ec2/launchTemplate:LaunchTemplate")}
+    assert sorted(templates) == ["cluster-core-nodes", "cluster-user-nodes"]
+    for purpose in ("core", "user"):
+        template = templates[f"cluster-{purpose}-nodes"]
+        assert template.inputs["metadataOptions"] == {
+            "httpEndpoint": "enabled",
+            "httpTokens": "required",
+            "httpPutResponseHopLimit": 1,
+            "instanceMetadataTags": "disabled",
+        }
+        # EKS picks the AMI and user data: the template holds none (or the group could not set amiType).
+        assert "imageId" not in template.inputs and "userData" not in template.inputs
+        group = run.one("eks:index:ManagedNodeGroup", f"cluster-{purpose}")
+        assert template.urn in group.dependencies
+        assert group.inputs["launchTemplate"]["version"] == str(template.outputs["latestVersion"])
+        # pulumi-eks would make a template of its own (with a hop limit of 2) for this.
+        assert "enableIMDSv2" not in group.inputs
+
+
+def test_the_autoscaler_chart_takes_the_stacks_version_and_values() -> None:
+    config = {
+        **VARIANTS["aws"].config,
+        "charts": {"cluster-autoscaler": "9.58.0"},
+        "helmValues": {"cluster-autoscaler": {"extraArgs": {"scale-down-delay-after-add": "20m"}}},
+    }
+    run = Program(config, stack="aws").run()
+    assert run.error is None, repr(run.error)
+    release = run.chart("cluster-autoscaler")
+    assert release.inputs["version"] == "9.58.0"
+    extra = unwrap(release.inputs["values"])["extraArgs"]
+    assert extra["scale-down-delay-after-add"] == "20m" and extra["scale-down-unneeded-time"] == "5m"
+
+
+@pytest.mark.parametrize(
+    "overlay",
+    [
+        {"awsRegion": "eu-west-1"},
+        {"autoDiscovery": {"clusterName": "someone-elses"}},
+        {"rbac": {"serviceAccount": {"annotations": {"eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/admin"}}}},
+    ],
+)
+def test_an_overlay_may_not_point_the_autoscaler_elsewhere(overlay: dict[str, Any]) -> None:
+    run = Program({**VARIANTS["aws"].config, "helmValues": {"cluster-autoscaler": overlay}}, stack="aws").run()
+    assert run.error is not None and run.registrations == []
+    assert "binderhub:helmValues.cluster-autoscaler." in str(run.error)

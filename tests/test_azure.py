@@ -6,10 +6,13 @@ What every stack keeps (schemas, outputs, secrets, the cluster's provider) is in
 
 from __future__ import annotations
 
+import base64
 import re
+import shlex
 from typing import Any
 
 import pytest
+import yaml
 
 import harness
 from cloud_mocks.azure import ACR_PASSWORD, AKS_KUBE_TOKEN, INGRESS_IP, SUBSCRIPTION
@@ -316,3 +319,96 @@ def test_prod_logs_in_with_github_and_keeps_the_client_secret_secret(prod: Progr
     assert github["allowed_organizations"] == ["example-org"]
     assert github["oauth_callback_url"] == "https://hub.example.edu/hub/oauth_callback"
     assert github["client_secret"] == SECRET_VALUES["oauthClientSecret"]
+
+
+# ---------------------------------------------------------------------------- scaling and network policy
+
+
+def test_aks_enforces_network_policy_with_cilium(prod: ProgramRun) -> None:
+    aks = prod.one(AKS)
+    profile = aks.inputs["networkProfile"]
+    assert (profile["networkPlugin"], profile["networkPluginMode"]) == ("azure", "overlay")
+    # Azure CNI Powered by Cilium: the policy engine is the dataplane itself.
+    assert (profile["networkDataplane"], profile["networkPolicy"]) == ("cilium", "cilium")
+    # A live cluster created without it is migrated in place (docs/azure.md), never replaced.
+    assert {"networkProfile.networkDataplane", "networkProfile.networkPolicy"} <= set(aks.ignore_changes)
+
+
+def test_aks_autoscaler_removes_empty_user_nodes_after_five_minutes(prod: ProgramRun) -> None:
+    profile = prod.one(AKS).inputs["autoScalerProfile"]
+    assert profile["scaleDownUnneededTime"] == "5m"
+    assert profile["expander"] == "least-waste"
+    user = prod.one(POOL).inputs
+    assert user["enableAutoScaling"] is True
+    assert user["nodeTaints"] == ["hub.jupyter.org/dedicated=user:NoSchedule"]
+    assert "nodeTaints" not in prod.one(AKS).inputs["agentPoolProfiles"][0]
+
+
+# ---------------------------------------------------------------------------- image expiry
+
+TASK = "azure-native:containerregistry:Task"
+
+
+def purge_command(run: ProgramRun) -> list[str]:
+    """The one step of the registry's purge task, split as ACR Tasks split a `cmd`."""
+    task = unwrap(run.one(TASK).inputs)
+    assert task["step"]["type"] == "EncodedTask"
+    document = yaml.safe_load(base64.b64decode(task["step"]["encodedTaskContent"]))
+    (step,) = document["steps"]
+    return shlex.split(step["cmd"])
+
+
+def option(argv: list[str], name: str) -> str:
+    (value,) = [argv[i + 1] for i, arg in enumerate(argv) if arg == name]
+    return value
+
+
+def test_acr_images_expire_after_thirty_days_by_default(prod: ProgramRun) -> None:
+    task = prod.one(TASK)
+    assert task.inputs["registryName"] == prod.one(ACR).outputs["name"]
+    assert task.inputs["status"] == "Enabled"
+    (trigger,) = task.inputs["trigger"]["timerTriggers"]
+    minute, hour, *days = trigger["schedule"].split()
+    assert minute.isdigit() and hour.isdigit() and days == ["*", "*", "*"], "once a day"
+    assert trigger["status"] == "Enabled"
+    argv = purge_command(prod)
+    assert argv[:2] == ["acr", "purge"]
+    assert option(argv, "--ago") == "30d"
+    # Manifests whose tags were purged go too: that is what frees the storage.
+    assert "--untagged" in argv and "--dry-run" not in argv
+
+
+def test_the_purge_filter_takes_binderhubs_images_and_nothing_else(prod: ProgramRun) -> None:
+    host = prod.one(ACR).outputs["loginServer"]
+    prefix = prod.outputs["image_prefix"].value.removeprefix(f"{host}/")  # binder/binder-prod-
+    repositories, tags = option(purge_command(prod), "--filter").split(":")
+    assert tags == ".*"
+    # acr purge matches the repository regex anywhere in a name (Azure/acr-cli GetMatchingRepos).
+    assert re.search(repositories, prefix + "github-com-org-repo-3f2a1b")
+    for other in ("binder/binder-prodx-repo", "team/binder/binder-prod-repo", "binder/binder-prod", "base/python"):
+        assert not re.search(repositories, other), other
+
+
+def test_images_expire_after_the_configured_days() -> None:
+    config = harness.stack_file_config("prod")
+    config["registry"] = {**config["registry"], "expireAfterDays": 7}
+    run = Program(config, {"oauthClientSecret": SECRET_VALUES["oauthClientSecret"]}, stack="prod").run()
+    assert run.error is None, repr(run.error)
+    assert option(purge_command(run), "--ago") == "7d"
+
+
+def test_the_purge_task_has_no_identity_beyond_its_own_registry(prod: ProgramRun) -> None:
+    # A run logs in to the registry it runs in with a token for that run (login mode Default);
+    # it gets no managed identity and no role anywhere.
+    task = prod.one(TASK).inputs
+    assert "identity" not in task
+    assert task["credentials"] == {"sourceRegistry": {"loginMode": "Default"}}
+    assert sorted(r.name for r in prod.of_type(ROLE)) == [
+        "cluster-network-contributor",
+        "registry-kubelet-pull",
+        "registry-push",
+    ]
+
+
+def test_no_purge_task_without_acr(dockerhub: ProgramRun) -> None:
+    assert not dockerhub.of_type(TASK)

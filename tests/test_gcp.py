@@ -421,3 +421,27 @@ def test_docker_hub_without_password_is_refused() -> None:
 def test_kubeconfig_secret_is_refused_on_gke() -> None:
     message = failed({}, {"kubeconfig": "apiVersion: v1"})
     assert "kubeconfig is only for cloud 'existing'" in message
+
+
+# ----------------------------------------------------------------------------- scaling and network policy
+
+
+def test_dataplane_v2_enforces_network_policy(run: ProgramRun) -> None:
+    cluster = run.one(CLUSTER).inputs
+    assert cluster["datapathProvider"] == "ADVANCED_DATAPATH"
+    # Dataplane V2 enforces policies itself: no Calico add-on beside it.
+    assert "networkPolicy" not in cluster
+    assert cluster["networkingMode"] == "VPC_NATIVE"
+
+
+def test_autoscaler_optimizes_utilization_and_provisions_no_pools(run: ProgramRun) -> None:
+    autoscaling = run.one(CLUSTER).inputs["clusterAutoscaling"]
+    assert autoscaling == {"enabled": False, "autoscalingProfile": "OPTIMIZE_UTILIZATION"}
+
+
+def test_user_pool_taint_uses_gkes_spelling_of_the_key(run: ProgramRun) -> None:
+    user = run.one(NODE_POOL, "cluster-user").inputs["nodeConfig"]
+    core = run.one(NODE_POOL, "cluster-core").inputs["nodeConfig"]
+    # GKE refuses '/' in a taint key; z2jh's user pods and BinderHub's build pods tolerate this one too.
+    assert user["taints"] == [{"key": "hub.jupyter.org_dedicated", "value": "user", "effect": "NO_SCHEDULE"}]
+    assert "taints" not in core

@@ -39,12 +39,15 @@ NAMED: dict[str, tuple[str, ...]] = {
     "gcp:compute/address:Address": ("name",),
     "gcp:artifactregistry/repository:Repository": ("repositoryId",),
     "gcp:serviceaccount/account:Account": ("accountId",),
+    # Named inside its registry, whose name is random (RANDOM below).
+    "azure-native:containerregistry:Task": ("registryName", "taskName"),
 }
 # Inputs that would set the physical name of an auto-named type.
 AUTO: dict[str, tuple[str, ...]] = {
     "aws:iam/role:Role": ("name", "namePrefix"),
     "aws:iam/rolePolicy:RolePolicy": ("name", "namePrefix"),
     "eks:index:ManagedNodeGroup": ("nodeGroupName", "nodeGroupNamePrefix"),
+    "aws:ec2/launchTemplate:LaunchTemplate": ("name", "namePrefix"),
     "azure-native:network:PublicIPAddress": ("publicIpAddressName",),
     "azure-native:authorization:RoleAssignment": ("roleAssignmentName",),
 }
@@ -57,6 +60,7 @@ UNNAMED = {
     "aws:ec2/routeTableAssociation:RouteTableAssociation",
     "aws:ec2/eip:Eip",
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    "aws:autoscaling/tag:Tag",  # a key on an ASG of the stack's own node group
     "azuread:index/servicePrincipal:ServicePrincipal",
     "azuread:index/applicationPassword:ApplicationPassword",
     "gcp:projects/iAMMember:IAMMember",

@@ -45,6 +45,7 @@ NGINX = "nginx-ingress"
 CERT_MANAGER = "cert-manager"
 OPENEBS = "localpv-provisioner"
 ECR_HELPER = "binderhub-container-registry-helper"
+AUTOSCALER = "cluster-autoscaler"  # every EKS cluster's
 CLASSIC = ("binderhub",)  # BinderHub with its bundled JupyterHub
 SERVICE = ("binderhub-service", "jupyterhub")  # BinderHub as a service of a separate z2jh hub
 
@@ -311,12 +312,13 @@ _CATALOGUE = [
     ),
     _variant("azure-long-stack-name", {"cloud": "azure"}, (), NGINX, *CLASSIC, stack="feature-" + "x" * 70),
     # ------------------------------------------------------------ AWS
-    _stack("aws", (), NGINX, ECR_HELPER, *CLASSIC),
+    _stack("aws", (), NGINX, ECR_HELPER, AUTOSCALER, *CLASSIC),
     _stack(
         "aws",
         (),
         NGINX,
         ECR_HELPER,
+        AUTOSCALER,
         *CLASSIC,
         name="aws-graviton",
         cluster={"nodeSize": "t4g.large", "userNodeSize": "m7g.2xlarge"},
@@ -326,23 +328,25 @@ _CATALOGUE = [
         (),
         NGINX,
         ECR_HELPER,
+        AUTOSCALER,
         *CLASSIC,
         name="aws-expire-7-days",
         registry={"type": "ecr", "prefix": "binder", "expireAfterDays": 7},
     ),
-    _stack("aws", REGISTRY, NGINX, *CLASSIC, name="aws-dockerhub", registry=AWS_DOCKERHUB),
+    _stack("aws", REGISTRY, NGINX, AUTOSCALER, *CLASSIC, name="aws-dockerhub", registry=AWS_DOCKERHUB),
     _stack(
         "aws",
         (),
         NGINX,
         CERT_MANAGER,
         ECR_HELPER,
+        AUTOSCALER,
         *CLASSIC,
         name="aws-tls",
         domain="binder.example.edu",
         tls={"enabled": True, "email": "ops@example.edu"},
     ),
-    _stack("aws", (), NGINX, ECR_HELPER, *CLASSIC, name="aws-protected", protect=True),
+    _stack("aws", (), NGINX, ECR_HELPER, AUTOSCALER, *CLASSIC, name="aws-protected", protect=True),
     # ------------------------------------------------------------ GCP
     _stack("gcp", (), NGINX, *CLASSIC),
     _stack(

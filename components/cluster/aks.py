@@ -1,4 +1,21 @@
-"""AksCluster: an AKS cluster in its own resource group, with a Kubernetes provider bound to it."""
+"""AksCluster: an AKS cluster in its own resource group, with a Kubernetes provider bound to it.
+
+Network policy: Azure CNI Overlay with the Cilium dataplane (Azure CNI Powered by Cilium), which
+enforces NetworkPolicy itself. Cilium needs Azure CNI (overlay or dynamic IP), which the cluster
+already uses, and is the dataplane Azure develops its networking features on; Calico would work
+with overlay too, but adds a second policy engine beside the dataplane. A cluster created before
+this setting keeps its dataplane: azure-native replaces the whole cluster when either field
+changes, so they are ignored after creation, and docs/azure.md shows the in-place `az aks update`.
+
+Scaling: the user pool is tainted `hub.jupyter.org/dedicated=user:NoSchedule` and labelled
+`hub.jupyter.org/node-purpose=user` (the core pool `core`), so only user servers and builds
+land on it; AKS's cluster autoscaler keeps it within `userMinNodes`..`userMaxNodes` and removes
+an empty user node after SCALE_DOWN_UNNEEDED_TIME.
+
+Instance metadata: Azure has no node-level switch in the API version used here that keeps pods
+from IMDS (169.254.169.254), where any pod can ask for the kubelet identity's tokens (AcrPull
+on the registry). The charts' NetworkPolicies deny that address, and Cilium enforces them.
+"""
 
 import base64
 from collections.abc import Mapping
@@ -8,9 +25,17 @@ import pulumi
 import pulumi_azure_native as azure
 import pulumi_kubernetes as k8s
 
-from components.cluster import NodePools
+from components.cluster import NODE_PURPOSE_LABEL, USER_TAINT, NodePools
 
-NODE_PURPOSE = "hub.jupyter.org/node-purpose"
+NODE_PURPOSE = NODE_PURPOSE_LABEL
+# Azure CNI Powered by Cilium: the dataplane enforces NetworkPolicy (policy "cilium" requires it).
+NETWORK_DATAPLANE = "cilium"
+NETWORK_POLICY = "cilium"
+# Changing either replaces the cluster in azure-native; AKS migrates a live cluster in place.
+KEEP_DATAPLANE = ["networkProfile.networkDataplane", "networkProfile.networkPolicy"]
+# AKS's default is 10m. An empty user node costs as much as a full one; a node with a user
+# server on it is never drained (the pod has no controller), so only empty nodes go.
+SCALE_DOWN_UNNEEDED_TIME = "5m"
 # Built-in role (same GUID in every tenant): manage load balancers and public IPs.
 NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7"
 
@@ -34,7 +59,8 @@ class AksClusterArgs:
 
 
 class AksCluster(pulumi.ComponentResource):
-    """AKS with a system-assigned identity, Kubernetes RBAC and two labelled node pools.
+    """AKS with a system-assigned identity, Kubernetes RBAC, Cilium network policy and two
+    labelled node pools (the user pool tainted for user servers and builds).
 
     The kubeconfig comes from the cluster's user credentials; local accounts stay enabled
     so `pulumi up` needs no interactive Entra login (kubelogin). RBAC, the OIDC issuer and
@@ -89,8 +115,15 @@ class AksCluster(pulumi.ComponentResource):
             network_profile=azure.containerservice.ContainerServiceNetworkProfileArgs(
                 network_plugin="azure",
                 network_plugin_mode="overlay",
+                network_dataplane=NETWORK_DATAPLANE,
+                network_policy=NETWORK_POLICY,
                 load_balancer_sku="standard",
                 outbound_type="loadBalancer",
+            ),
+            auto_scaler_profile=azure.containerservice.ManagedClusterPropertiesAutoScalerProfileArgs(
+                scale_down_unneeded_time=SCALE_DOWN_UNNEEDED_TIME,
+                # Of several pools that fit a pending pod, the one left with the least idle capacity.
+                expander="least-waste",
             ),
             agent_pool_profiles=[
                 azure.containerservice.ManagedClusterAgentPoolProfileArgs(
@@ -103,7 +136,7 @@ class AksCluster(pulumi.ComponentResource):
                     node_labels={NODE_PURPOSE: "core"},
                 )
             ],
-            opts=stateful,
+            opts=pulumi.ResourceOptions.merge(stateful, pulumi.ResourceOptions(ignore_changes=KEEP_DATAPLANE)),
         )
         # A separate resource: user pools can scale to zero, and the autoscaler owns the count.
         azure.containerservice.AgentPool(
@@ -120,6 +153,9 @@ class AksCluster(pulumi.ComponentResource):
             max_count=args.pools.user_max_nodes,
             count=args.pools.user_min_nodes,
             node_labels={NODE_PURPOSE: "user"},
+            # Only pods that tolerate it (z2jh's user pods, BinderHub's build pods) run here;
+            # AKS updates the taint of an existing pool in place.
+            node_taints=[USER_TAINT],
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["count"]),
         )
 

@@ -5,11 +5,22 @@ NAT gateway, private subnets hold the nodes (no public IPs on nodes). One NAT ga
 the bill small; a zone outage then cuts egress for nodes in the other zone (acceptable for a
 teaching BinderHub, documented in docs/aws.md).
 
-Scaling: the user group's `userMinNodes`/`userMaxNodes` are the bounds of its Auto Scaling
-Group; nothing in this program adds or removes user nodes at run time (no cluster-autoscaler
-or Karpenter is deployed). The group starts at `userMinNodes`; EKS tags it for
-cluster-autoscaler auto-discovery and `ignore_scaling_changes` keeps Pulumi from resetting a
-size someone (or an autoscaler installed later) chose. See docs/aws.md.
+Scaling: the user group is tainted `hub.jupyter.org/dedicated=user:NoSchedule` and labelled
+`hub.jupyter.org/node-purpose=user` (the core group `core`), so only user servers and builds
+land on it. `userMinNodes`/`userMaxNodes` are the bounds of its Auto Scaling Group, within which
+the Kubernetes cluster-autoscaler (components/cluster_autoscaler.py, installed here on this
+cluster's providers) resizes it; its ASG carries the auto-discovery and node-template tags the
+autoscaler needs to find it and to scale it up from zero. `ignore_scaling_changes` keeps Pulumi
+from resetting the size the autoscaler chose.
+
+Network policy: the VPC CNI add-on runs with `enableNetworkPolicy`, so its node agent enforces
+the charts' NetworkPolicies (without it EKS ignores them).
+
+Instance metadata: every node group has a launch template of ours requiring IMDSv2 with a hop
+limit of 1: a token request from a pod's own network namespace takes a second hop and gets no
+answer, so user and build pods cannot take the node role's credentials (hostNetwork pods such
+as the VPC CNI still can). pulumi-eks's `enableIMDSv2` would set a hop limit of 2, which pods
+reach. See docs/aws.md.
 """
 
 import json
@@ -21,9 +32,20 @@ import pulumi_aws as aws
 import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
-from components.cluster import NodePools
+from components.cluster import NODE_PURPOSE_LABEL, USER_TAINT_KEY, USER_TAINT_VALUE, NodePools
+from components.cluster_autoscaler import (
+    NAMESPACE as AUTOSCALER_NAMESPACE,
+)
+from components.cluster_autoscaler import (
+    SERVICE_ACCOUNT as AUTOSCALER_SERVICE_ACCOUNT,
+)
+from components.cluster_autoscaler import (
+    ClusterAutoscaler,
+    ClusterAutoscalerArgs,
+    user_group_tags,
+)
+from versions import ChartRef
 
-NODE_PURPOSE_LABEL = "hub.jupyter.org/node-purpose"
 # The EBS CSI driver's controller service account (managed add-on defaults).
 EBS_CSI_NAMESPACE = "kube-system"
 EBS_CSI_SERVICE_ACCOUNT = "ebs-csi-controller-sa"
@@ -32,6 +54,13 @@ EBS_CSI_SERVICE_ACCOUNT = "ebs-csi-controller-sa"
 STORAGE_CLASS = "gp3"
 VPC_CIDR = "10.0.0.0/16"
 ZONES = 2  # EKS needs subnets in two zones; each zone adds a subnet pair and an Elastic IP.
+# IMDSv2 only (a session token first), and the token's reply dies after one network hop.
+METADATA_OPTIONS = {
+    "http_endpoint": "enabled",
+    "http_tokens": "required",
+    "http_put_response_hop_limit": 1,
+    "instance_metadata_tags": "disabled",
+}
 
 
 def partition(region: str) -> str:
@@ -96,6 +125,8 @@ class EksClusterArgs:
     cluster_name: str
     region: str
     pools: NodePools
+    # versions.py "cluster-autoscaler" as the stack installs it (binderhub:charts, binderhub:helmValues).
+    autoscaler_chart: ChartRef
     protect: bool = False  # the EKS control plane (and what hangs off it)
 
 
@@ -158,7 +189,9 @@ class EksCluster(pulumi.ComponentResource):
             # Access entries (API) rather than the aws-auth ConfigMap: EKS maps node roles itself.
             authentication_mode=eks.AuthenticationMode.API,
             skip_default_node_group=True,
-            create_oidc_provider=True,  # IRSA for the registry helper and the EBS CSI driver
+            create_oidc_provider=True,  # IRSA for the registry helper, the EBS CSI driver, the autoscaler
+            # The VPC CNI add-on's network policy agent: NetworkPolicies are enforced.
+            vpc_cni_options=eks.VpcCniOptionsArgs(enable_network_policy=True),
             opts=pulumi.ResourceOptions(
                 parent=self, providers={"aws": self.aws_provider}, protect=args.protect, depends_on=attachments
             ),
@@ -176,6 +209,9 @@ class EksCluster(pulumi.ComponentResource):
             subnet_ids=self.private_subnet_ids,
             instance_types=[args.pools.node_size],
             ami_type=ami_type(args.pools.node_size),
+            # With a launch template pulumi-eks no longer pins the group to the cluster's version.
+            version=args.pools.kubernetes_version,
+            launch_template=self._launch_template(name, "core", on_aws),
             labels={NODE_PURPOSE_LABEL: "core"},
             scaling_config={
                 "min_size": args.pools.node_count,
@@ -191,17 +227,22 @@ class EksCluster(pulumi.ComponentResource):
             subnet_ids=self.private_subnet_ids,
             instance_types=[args.pools.user_node_size],
             ami_type=ami_type(args.pools.user_node_size),
+            version=args.pools.kubernetes_version,
+            launch_template=self._launch_template(name, "user", on_aws),
             labels={NODE_PURPOSE_LABEL: "user"},
+            # Only pods that tolerate it (z2jh's user pods, BinderHub's build pods) run here.
+            taints=[aws.eks.NodeGroupTaintArgs(key=USER_TAINT_KEY, value=USER_TAINT_VALUE, effect="NO_SCHEDULE")],
             scaling_config={
                 "min_size": args.pools.user_min_nodes,
                 "desired_size": args.pools.user_min_nodes,
                 "max_size": args.pools.user_max_nodes,
             },
-            # Keep whatever size the group was scaled to (by hand or by an autoscaler).
+            # Keep whatever size the autoscaler (or someone by hand) scaled the group to.
             ignore_scaling_changes=True,
             opts=on_eks,
         )
         self.node_groups = [core, user]
+        self._tag_user_group(name, args, user, on_aws)
 
         storage = self._ebs_csi(name, args, on_aws, core)
 
@@ -215,6 +256,20 @@ class EksCluster(pulumi.ComponentResource):
             # A destroy after the cluster is already gone drops its Kubernetes objects from the state.
             delete_unreachable=True,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[core, user, storage]),
+        )
+        self.autoscaler = ClusterAutoscaler(
+            f"{name}-autoscaler",
+            ClusterAutoscalerArgs(
+                chart=args.autoscaler_chart,
+                cluster_name=args.cluster_name,
+                region=args.region,
+                partition=partition(args.region),
+                kubernetes_version=args.pools.kubernetes_version,
+                assume_role_policy=irsa_trust_policy(
+                    self.oidc_provider_arn, self.oidc_issuer, AUTOSCALER_NAMESPACE, AUTOSCALER_SERVICE_ACCOUNT
+                ),
+            ),
+            opts=pulumi.ResourceOptions(parent=self, providers={"aws": self.aws_provider, "kubernetes": self.provider}),
         )
         self.storage_class = STORAGE_CLASS
         self.storage_depends_on = [
@@ -315,6 +370,43 @@ class EksCluster(pulumi.ComponentResource):
         self.private_subnet_ids = [s.id for s in private]
         self.internet_gateway = gateway
 
+    def _launch_template(
+        self, name: str, purpose: str, on_aws: pulumi.ResourceOptions
+    ) -> aws.eks.NodeGroupLaunchTemplateArgs:
+        """A launch template holding only the metadata options: EKS fills in the AMI (from the
+        group's amiType and version), user data and security groups as for its own template."""
+        template = aws.ec2.LaunchTemplate(
+            f"{name}-{purpose}-nodes",
+            metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(**METADATA_OPTIONS),
+            tag_specifications=[
+                aws.ec2.LaunchTemplateTagSpecificationArgs(
+                    resource_type="instance", tags={"Name": f"{self.cluster_name}-{purpose}"}
+                )
+            ],
+            opts=on_aws,
+        )
+        # A changed template is a new version: EKS rolls the group's nodes onto it.
+        return aws.eks.NodeGroupLaunchTemplateArgs(
+            id=template.id, version=template.latest_version.apply(lambda version: str(version))
+        )
+
+    def _tag_user_group(
+        self, name: str, args: EksClusterArgs, user: eks.ManagedNodeGroup, on_aws: pulumi.ResourceOptions
+    ) -> None:
+        """The user group's ASG tags for the autoscaler (components/cluster_autoscaler.py).
+
+        EKS does not copy a managed node group's tags to its ASG, so each tag is its own
+        resource on the ASG EKS created for the group.
+        """
+        asg_name = user.node_group.apply(_autoscaling_group_name)
+        for i, (key, value) in enumerate(user_group_tags(args.cluster_name).items()):
+            aws.autoscaling.Tag(
+                f"{name}-user-asg-tag-{i}",
+                autoscaling_group_name=asg_name,
+                tag=aws.autoscaling.TagTagArgs(key=key, value=value, propagate_at_launch=False),
+                opts=on_aws,
+            )
+
     def _ebs_csi(
         self, name: str, args: EksClusterArgs, on_aws: pulumi.ResourceOptions, core: eks.ManagedNodeGroup
     ) -> aws.eks.Addon:
@@ -344,6 +436,18 @@ class EksCluster(pulumi.ComponentResource):
                 on_aws, pulumi.ResourceOptions(depends_on=[self.cluster, core, attachment])
             ),
         )
+
+
+def _autoscaling_group_name(node_group: aws.eks.NodeGroup) -> pulumi.Output[str]:
+    """The name of the one ASG EKS made for a managed node group."""
+
+    def first(resources: Sequence[aws.eks.outputs.NodeGroupResource]) -> str:
+        groups = [group.name for resource in resources for group in resource.autoscaling_groups or [] if group.name]
+        if len(groups) != 1:
+            raise pulumi.RunError(f"the managed node group reports {len(groups)} Auto Scaling groups, expected one")
+        return groups[0]
+
+    return node_group.resources.apply(first)
 
 
 def _zone(names: Sequence[str], index: int) -> str:

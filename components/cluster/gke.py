@@ -2,7 +2,17 @@
 
 Nodes run as a dedicated service account with only the roles nodes need (logs, metrics;
 the registry grants its own pull role), and Workload Identity is on so pods never see
-node credentials through the metadata server.
+node credentials through the metadata server (`GKE_METADATA` on every pool).
+
+NetworkPolicies are enforced by GKE Dataplane V2 (`ADVANCED_DATAPATH`, Cilium-based): the
+charts' policies (e.g. user and build pods' egress) take effect without a network policy
+add-on. Dataplane V2 is chosen at cluster creation only: turning it on for an existing cluster
+replaces the cluster (docs/gcp.md).
+
+Scaling: the user pool is tainted (`hub.jupyter.org_dedicated=user:NoSchedule`, GKE's spelling
+of z2jh's key) and labelled `hub.jupyter.org/node-purpose=user`, so only user servers and builds
+land there; the cluster autoscaler runs with the OPTIMIZE_UTILIZATION profile (it removes
+empty user nodes sooner than the balanced default) within `userMinNodes`..`userMaxNodes`.
 """
 
 import hashlib
@@ -13,9 +23,8 @@ import pulumi
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
-from components.cluster import NodePools
+from components.cluster import GKE_USER_TAINT_KEY, NODE_PURPOSE_LABEL, USER_TAINT_VALUE, NodePools
 
-NODE_PURPOSE_LABEL = "hub.jupyter.org/node-purpose"
 # What GKE documents as the minimum for a node service account (no Editor, no storage access).
 NODE_ROLES = (
     "roles/logging.logWriter",
@@ -25,6 +34,11 @@ NODE_ROLES = (
 )
 # Access is decided by IAM roles, not by the legacy per-VM scopes.
 CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
+# Dataplane V2: eBPF networking that enforces NetworkPolicy (no Calico add-on).
+DATAPATH_PROVIDER = "ADVANCED_DATAPATH"
+# Scale down empty nodes sooner than the BALANCED default: user nodes cost most, and a node
+# with a user server on it is never drained (its pod has no controller to restart it).
+AUTOSCALING_PROFILE = "OPTIMIZE_UTILIZATION"
 # GKE spreads a regional cluster's pools over three zones unless told otherwise.
 REGIONAL_ZONES = 3
 AUTH_PLUGIN = "gke-gcloud-auth-plugin"
@@ -154,6 +168,11 @@ class GkeCluster(pulumi.ComponentResource):
             workload_identity_config={"workload_pool": f"{args.project}.svc.id.goog"},
             networking_mode="VPC_NATIVE",
             ip_allocation_policy={},
+            datapath_provider=DATAPATH_PROVIDER,
+            # Node auto-provisioning stays off: the autoscaler only resizes the user pool.
+            cluster_autoscaling=gcp.container.ClusterClusterAutoscalingArgs(
+                enabled=False, autoscaling_profile=AUTOSCALING_PROFILE
+            ),
             # The provider defaults this to true, which would make `pulumi destroy` fail.
             deletion_protection=args.protect,
             opts=pulumi.ResourceOptions(
@@ -165,13 +184,16 @@ class GkeCluster(pulumi.ComponentResource):
             ),
         )
 
-        def node_config(machine_type: str, purpose: str) -> gcp.container.NodePoolNodeConfigArgs:
+        def node_config(
+            machine_type: str, purpose: str, taints: Sequence[gcp.container.NodePoolNodeConfigTaintArgs] = ()
+        ) -> gcp.container.NodePoolNodeConfigArgs:
             return gcp.container.NodePoolNodeConfigArgs(
                 machine_type=machine_type,
                 image_type="COS_CONTAINERD",
                 service_account=node_sa.email,
                 oauth_scopes=[CLOUD_PLATFORM_SCOPE],
                 labels={NODE_PURPOSE_LABEL: purpose},
+                taints=list(taints) or None,
                 # Pods get their own (Workload Identity) credentials, never the node's.
                 workload_metadata_config=gcp.container.NodePoolNodeConfigWorkloadMetadataConfigArgs(
                     mode="GKE_METADATA"
@@ -209,7 +231,16 @@ class GkeCluster(pulumi.ComponentResource):
                 total_max_node_count=args.pools.user_max_nodes,
                 location_policy="ANY",
             ),
-            node_config=node_config(args.pools.user_node_size, "user"),
+            # Only pods that tolerate it (z2jh's user pods, BinderHub's build pods) run here.
+            node_config=node_config(
+                args.pools.user_node_size,
+                "user",
+                [
+                    gcp.container.NodePoolNodeConfigTaintArgs(
+                        key=GKE_USER_TAINT_KEY, value=USER_TAINT_VALUE, effect="NO_SCHEDULE"
+                    )
+                ],
+            ),
             management=management,
             # A new userMinNodes changes the bounds in place; the initial count would replace the pool.
             opts=pulumi.ResourceOptions.merge(pool_opts, pulumi.ResourceOptions(ignore_changes=["initialNodeCount"])),

@@ -1,6 +1,15 @@
-"""AcrRegistry: an Azure Container Registry the nodes pull from and BinderHub pushes to."""
+"""AcrRegistry: an Azure Container Registry the nodes pull from and BinderHub pushes to.
 
+Image expiry (`registry.expireAfterDays`, like ECR's lifecycle policy and Artifact Registry's
+cleanup policy): an ACR Task runs `acr purge` once a day inside the registry, deleting the tags
+of BinderHub's repositories last updated more than N days ago and the manifests left untagged
+(BinderHub rebuilds an image on its next launch). ACR's retention policy is no substitute: it
+only deletes untagged manifests, and only on the Premium tier.
+"""
+
+import base64
 import re
+import shlex
 from dataclasses import dataclass
 
 import pulumi
@@ -13,6 +22,10 @@ from components.registry import RegistrySettings
 # Built-in roles (same GUIDs in every tenant).
 ACR_PULL = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
 ACR_PUSH = "8311e382-0749-4cb8-b61a-304f252e45ec"
+# The purge runs daily (UTC, ACR timer triggers' cron); a run may take up to an hour.
+PURGE_SCHEDULE = "0 3 * * *"
+PURGE_TIMEOUT_SECONDS = 3600
+PURGE_TASK_NAME = "binderhub-purge"
 # ACR names: 5-50 alphanumerics, unique across Azure. The random suffix supplies uniqueness.
 _SUFFIX_LENGTH = 8
 _MAX_BASE_LENGTH = 50 - _SUFFIX_LENGTH
@@ -22,6 +35,35 @@ def registry_name_base(*parts: str) -> str:
     """The readable start of the registry name: alphanumerics only, lower case, length-capped."""
     base = re.sub(r"[^a-z0-9]", "", "".join(parts).lower())[:_MAX_BASE_LENGTH]
     return base or "binderhub"
+
+
+def purge_filter(project: str, prefix: str) -> str:
+    """`acr purge --filter` for BinderHub's images: `<repository regex>:<tag regex>`.
+
+    The repositories BinderHub pushes are `<project>/<prefix>-<slug>` (the image prefix it is
+    given); acr-cli matches the regex anywhere in a name (regexp2 `MatchString`, Azure/acr-cli
+    `GetMatchingRepos`), so it is anchored to leave other repositories in the registry alone.
+    `project` and `prefix` are image path components (letters, digits, `.`, `_`, `-`): escaped,
+    they match themselves.
+    """
+    return f"^{re.escape(f'{project}/{prefix}-')}.*:.*"
+
+
+def purge_command(project: str, prefix: str, days: int) -> str:
+    """The ACR Task step: delete tags older than `days` days, then the manifests left untagged."""
+    return f"acr purge --filter {shlex.quote(purge_filter(project, prefix))} --ago {days}d --untagged"
+
+
+def purge_task_yaml(command: str) -> str:
+    """An ACR Task (v1.1.0 YAML) of one `cmd` step; `acr` is ACR's alias for its acr-cli image,
+    which authenticates to the registry the task runs in on its own."""
+    return (
+        "version: v1.1.0\n"
+        "steps:\n"
+        f"  - cmd: {command}\n"
+        "    disableWorkingDirectoryOverride: true\n"
+        f"    timeout: {PURGE_TIMEOUT_SECONDS}\n"
+    )
 
 
 def _role_definition_id(role_guid: str) -> pulumi.Output[str]:
@@ -43,6 +85,7 @@ class AcrRegistryArgs:
     project: str = "binder"  # the repository level BinderHub expects before the image name
     sku: str = "Basic"
     protect: bool = False  # the registry only (images are the state worth keeping)
+    expire_after_days: int = 30  # registry.expireAfterDays
 
 
 class AcrRegistry(pulumi.ComponentResource):
@@ -63,6 +106,7 @@ class AcrRegistry(pulumi.ComponentResource):
     password: pulumi.Output[str]  # secret
     pull_role: azure.authorization.RoleAssignment
     push_role: azure.authorization.RoleAssignment
+    purge_task: azure.containerregistry.Task
     settings: RegistrySettings
 
     def __init__(self, name: str, args: AcrRegistryArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -117,6 +161,7 @@ class AcrRegistry(pulumi.ComponentResource):
         )
         self.client_id = application.client_id
         self.password = pulumi.Output.secret(secret.value)
+        self.purge_task = self._purge_task(name, args)
 
         host = self.login_server
         self.settings = RegistrySettings(
@@ -133,4 +178,40 @@ class AcrRegistry(pulumi.ComponentResource):
         )
         self.register_outputs(
             {"login_server": self.login_server, "client_id": self.client_id, "password": self.password}
+        )
+
+    def _purge_task(self, name: str, args: AcrRegistryArgs) -> azure.containerregistry.Task:
+        """The daily `acr purge` (API 2019-06-01-preview, what azure-native 3.29.0 exposes).
+
+        Least privilege: no managed identity and no role assignment. A run logs in to its own
+        registry with a token ACR issues for that run (login mode Default) and can reach no
+        other resource. A registry switched to ABAC repository permissions gives task runs no
+        such access any more; this API version cannot name an identity for the source registry
+        (docs/azure.md).
+        """
+        command = purge_command(args.project, args.prefix, args.expire_after_days)
+        return azure.containerregistry.Task(
+            f"{name}-purge",
+            task_name=PURGE_TASK_NAME,
+            registry_name=self.registry.name,
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            status="Enabled",
+            platform=azure.containerregistry.PlatformPropertiesArgs(os="Linux", architecture="amd64"),
+            agent_configuration=azure.containerregistry.AgentPropertiesArgs(cpu=2),
+            timeout=PURGE_TIMEOUT_SECONDS,
+            # No source context (the CLI's `--context /dev/null`): the step is the whole task.
+            step=azure.containerregistry.EncodedTaskStepArgs(
+                type="EncodedTask",
+                encoded_task_content=base64.b64encode(purge_task_yaml(command).encode()).decode(),
+            ),
+            credentials=azure.containerregistry.CredentialsArgs(
+                source_registry=azure.containerregistry.SourceRegistryCredentialsArgs(login_mode="Default")
+            ),
+            trigger=azure.containerregistry.TriggerPropertiesArgs(
+                timer_triggers=[
+                    azure.containerregistry.TimerTriggerArgs(name="daily", schedule=PURGE_SCHEDULE, status="Enabled")
+                ]
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
         )

@@ -442,6 +442,18 @@ PROTECTED: dict[str, tuple[Protected, ...]] = {
             "service.port": _owner("the port BinderHub reaches the helper at"),
         },
     ),
+    "cluster-autoscaler": _table(
+        "",
+        {
+            "cloudProvider": _owner("the cluster's cloud, EKS"),
+            "awsRegion": _owner("the region of the cluster's Auto Scaling groups", "cluster.region"),
+            "autoDiscovery.clusterName": _owner("the Auto Scaling groups it may resize, this cluster's"),
+            "rbac.serviceAccount.name": _owner("the IAM role (IRSA) it resizes the groups with"),
+            'rbac.serviceAccount.annotations["eks.amazonaws.com/role-arn"]': _owner(
+                "the IAM role (IRSA) it resizes the groups with"
+            ),
+        },
+    ),
 }
 
 
@@ -606,6 +618,8 @@ def installed_charts(cfg: StackConfig[Any]) -> set[str]:
         charts.add("localpv-provisioner")
     if cfg.registry.type == "ecr":
         charts.add("binderhub-container-registry-helper")
+    if cfg.cloud == "aws":
+        charts.add("cluster-autoscaler")  # components/cluster/eks.py
     return charts
 
 

@@ -2,15 +2,21 @@
 
 `eks:index:Cluster` and `eks:index:ManagedNodeGroup` are remote components: under mocks the
 plugin never runs, so their outputs (kubeconfig, OIDC provider, ...) are whatever we return
-here, shaped as pulumi-eks returns them.
+here, shaped as pulumi-eks returns them. A managed node group's `nodeGroup` output is a
+reference to the `aws:eks/nodeGroup:NodeGroup` pulumi-eks creates inside the component: the
+mock puts that resource where the engine would hold it, so the program reads it (its ASG) as
+it would from the engine.
 """
 
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
+import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc, settings
 
 from harness import RunOptions, call_mock, fake_hex, resource_mock
 
@@ -142,6 +148,50 @@ def _eks_cluster(args: pulumi_mocks.MockResourceArgs, _: RunOptions) -> dict[str
     }
 
 
+def autoscaling_group_name(node_group_name: str) -> str:
+    """What EKS names a managed node group's ASG: `eks-<node group>-<uuid>`."""
+    return f"eks-{node_group_name}-{uuid.UUID(fake_hex(node_group_name, 32))}"
+
+
+def _child_reference(parent: pulumi_mocks.MockResourceArgs, type_: str, resource_id: str, state: dict[str, Any]) -> Any:
+    """A resource a remote component creates inside itself: held by the monitor (as the engine
+    holds it, for `pulumi:pulumi:getResource`) and returned as a resource reference."""
+    urn = f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::{parent.typ}${type_}::{parent.name}"
+    monitor: Any = settings.get_monitor()
+    monitor.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(urn, resource_id, state)
+    return {rpc._special_sig_key: rpc._special_resource_sig, "urn": urn, "id": resource_id}
+
+
 @resource_mock("eks:index:ManagedNodeGroup")
 def _managed_node_group(args: pulumi_mocks.MockResourceArgs, _: RunOptions) -> dict[str, Any]:
-    return {"placementGroupName": ""}
+    # pulumi-eks auto-names the NodeGroup after the component (nodegroup.ts createManagedNodeGroup).
+    name = args.inputs.get("nodeGroupName") or f"{args.name}-{fake_hex(args.name, 7)}"
+    asgs = [{"name": autoscaling_group_name(name)}]
+    node_group = {
+        "nodeGroupName": name,
+        "status": "ACTIVE",
+        "resources": [{"autoscalingGroups": asgs, "remoteAccessSecurityGroupId": ""}],
+        "labels": args.inputs.get("labels") or {},
+        "taints": args.inputs.get("taints") or [],
+        "scalingConfig": args.inputs.get("scalingConfig"),
+    }
+    reference = _child_reference(args, "aws:eks/nodeGroup:NodeGroup", name, node_group)
+    return {"placementGroupName": "", "nodeGroup": reference}
+
+
+@resource_mock("aws:ec2/launchTemplate:LaunchTemplate")
+def _launch_template(args: pulumi_mocks.MockResourceArgs, _: RunOptions) -> dict[str, Any]:
+    template_id = _id("lt", args.name)
+    return {
+        "id": template_id,
+        "arn": f"arn:aws:ec2:us-east-1:{ACCOUNT_ID}:launch-template/{template_id}",
+        "name": f"{args.name}-{fake_hex(args.name, 7)}",
+        "latestVersion": 1,
+        "defaultVersion": 1,
+    }
+
+
+@resource_mock("aws:autoscaling/tag:Tag")
+def _asg_tag(args: pulumi_mocks.MockResourceArgs, _: RunOptions) -> dict[str, Any]:
+    tag = args.inputs["tag"]
+    return {"id": f"{args.inputs['autoscalingGroupName']},{tag['key']}"}
