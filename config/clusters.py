@@ -27,9 +27,9 @@ class ManagedClusterConfig(Model):
     user_node_size: str
     """VM size of the user pool (user servers and builds)."""
     user_min_nodes: int = Field(0, ge=0, le=1000)
-    """Fewest user nodes the autoscaler keeps."""
+    """Fewest user nodes the autoscaler keeps (the whole pool, all zones; the same on every cloud)."""
     user_max_nodes: int = Field(3, ge=1, le=1000)
-    """Most user nodes the autoscaler adds."""
+    """Most user nodes the autoscaler adds (the whole pool, all zones; the same on every cloud)."""
 
     @model_validator(mode="after")
     def _user_pool_bounds(self) -> ManagedClusterConfig:
@@ -204,7 +204,7 @@ class AwsClusterConfig(ManagedClusterConfig):
     user_node_size: Annotated[str, matching(_AWS_INSTANCE, "an EC2 instance type like m5.2xlarge")] = "m5.2xlarge"
     """EC2 instance type of the user node group (one m5.2xlarge holds about 30 servers)."""
     user_min_nodes: int = Field(1, ge=0, le=1000)
-    """Fewest user nodes."""
+    """Fewest user nodes the cluster-autoscaler keeps (the whole group, all zones)."""
 
     @model_validator(mode="after")
     def _eks_limits(self) -> AwsClusterConfig:
