@@ -6,7 +6,8 @@ here and passed on as single argv elements, never through a shell.
 
 Order, and why:
 1. STACK, ACTION and KEY are valid (nothing else runs otherwise).
-2. The state backend: the one you use, never a second one behind your back (`choose_backend`).
+2. The state backend: the one you use, never a second one behind your back, and never a guess
+   between two (`choose_backend`).
 3. The stack: `up` and `secret` may create it; `preview` and `destroy` only act on one that exists.
 4. Its configuration, as Pulumi reads it (`pulumi config --json`: Pulumi's YAML parser, the
    project's defaults): the target's credentials and tools, and for `destroy` the protection.
@@ -21,6 +22,7 @@ import re
 import shutil
 import subprocess
 import sys
+import urllib.parse
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -109,34 +111,76 @@ def shown(url: str) -> str:
     return re.sub(r"(//[^/:@]*):[^/@]*@", r"\1:***@", url)
 
 
+def _credentials_file(env: Mapping[str, str]) -> Path:
+    """Where `pulumi login` records its logins: $PULUMI_HOME/credentials.json (default ~/.pulumi)."""
+    home = Path(env["PULUMI_HOME"]) if env.get("PULUMI_HOME") else Path.home() / ".pulumi"
+    return home / "credentials.json"
+
+
+def _read_credentials(env: Mapping[str, str], *, strict: bool) -> dict[str, object]:
+    """credentials.json as a mapping ({} when there is none). An unreadable file raises
+    RefusedError when `strict`, else reads as {}."""
+    credentials = _credentials_file(env)
+    try:
+        data = json.loads(credentials.read_text()) if credentials.exists() else {}
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+    except (OSError, ValueError) as problem:
+        if strict:
+            raise RefusedError(f"cannot read Pulumi's login from {credentials}: {problem}") from problem
+        return {}
+    return data
+
+
 def logged_in_backend(env: Mapping[str, str]) -> str | None:
     """The backend `pulumi login` recorded, as the CLI finds it: `current` in
     $PULUMI_HOME/credentials.json (default ~/.pulumi); else Pulumi Cloud when PULUMI_ACCESS_TOKEN
     is set (how CI logs in); else None: never logged in (or logged out). Raises RefusedError when the
     file exists but cannot be read: not knowing is no reason to pick a backend."""
-    home = Path(env["PULUMI_HOME"]) if env.get("PULUMI_HOME") else Path.home() / ".pulumi"
-    credentials = home / "credentials.json"
-    try:
-        current = json.loads(credentials.read_text()).get("current") if credentials.exists() else None
-    except (OSError, ValueError, AttributeError) as problem:
-        raise RefusedError(f"cannot read Pulumi's login from {credentials}: {problem}") from problem
+    current = _read_credentials(env, strict=True).get("current")
     if isinstance(current, str) and current:
         return current
     return PULUMI_CLOUD if env.get("PULUMI_ACCESS_TOKEN") else None
 
 
-def choose_backend(env: dict[str, str], action: str) -> str:
+def _is_local_state(url: str) -> bool:
+    """Whether a backend URL is this project's .pulumi-state folder (`pulumi login file://...`)."""
+    if not url.startswith("file://"):
+        return False
+    path = Path(urllib.parse.unquote(url[len("file://") :].split("?", 1)[0])).expanduser()
+    return path.resolve() == LOCAL_STATE.resolve()
+
+
+def choose_backend(env: dict[str, str], stack: str, action: str) -> str:
     """The state backend's URL; sets PULUMI_BACKEND_URL in `env` when the choice is ours.
 
-    In order: PULUMI_BACKEND_URL; the local folder when it holds state from an earlier run (even
-    if you have logged in since: your stacks are there); the backend you are logged in to, which
-    must answer `pulumi whoami`; the local folder when you have never logged in. A failing login
-    is an error, never a reason to use the local folder: that deployed a second copy of everything.
+    PULUMI_BACKEND_URL when set. Otherwise, with a `pulumi login` (credentials.json, or
+    PULUMI_ACCESS_TOKEN) and state from an earlier run in .pulumi-state, each may hold this
+    stack's deployment: refused, naming both, until PULUMI_BACKEND_URL says which (picking one
+    would deploy a second copy from the other's point of view). Else the backend you are logged in
+    to, which must answer `pulumi whoami`; else (never logged in) the local folder. A failing
+    login is an error, never a reason to use the local folder: that deployed a second copy.
     """
     explicit = env.get("PULUMI_BACKEND_URL")
     current = None if explicit else logged_in_backend(env)
     local = f"file://{LOCAL_STATE}"
-    if not explicit and ((LOCAL_STATE / ".pulumi").is_dir() or current is None):
+    earlier_state = (LOCAL_STATE / ".pulumi").is_dir()
+    if current is not None and _is_local_state(current):
+        explicit = local  # logged in to this very folder: there is only one backend
+    if not explicit and current is not None and earlier_state:
+        login = (
+            "your `pulumi login`"
+            if _read_credentials(env, strict=True).get("current")
+            else "PULUMI_ACCESS_TOKEN (a login to Pulumi Cloud)"
+        )
+        raise RefusedError(
+            f"two state backends could hold stack {stack!r}: {shown(current)}, from {login}, and {LOCAL_STATE},\n"
+            "  which holds state from an earlier run here. make does not guess: the wrong one would deploy a\n"
+            "  second copy of everything. Choose with PULUMI_BACKEND_URL, then rerun:\n"
+            f"    PULUMI_BACKEND_URL={local} make {action} STACK={stack}\n"
+            f"    PULUMI_BACKEND_URL=<your backend's URL> make {action} STACK={stack}   (the one you logged in to)"
+        )
+    if not explicit and current is None:
         if not LOCAL_STATE.is_dir() and action in ("preview", "destroy"):
             raise RefusedError(
                 f"there is no state in {LOCAL_STATE} and you are not logged in to a Pulumi backend: "
@@ -144,11 +188,11 @@ def choose_backend(env: dict[str, str], action: str) -> str:
             )
         LOCAL_STATE.mkdir(exist_ok=True)
         env["PULUMI_BACKEND_URL"] = local
-        why = "your stacks from an earlier run" if (LOCAL_STATE / ".pulumi").is_dir() else "no `pulumi login` found"
-        if current:
-            why += f"; not your login to {shown(current)}: move .pulumi-state away to use that"
+        why = "your stacks from an earlier run" if earlier_state else "no `pulumi login` found"
         print(f"Using the local state backend {local} ({why})", file=sys.stderr)
         return local
+    if explicit == local and "PULUMI_BACKEND_URL" not in env:
+        env["PULUMI_BACKEND_URL"] = local
     url = explicit or current or PULUMI_CLOUD
     whoami = pulumi("whoami", env=env)
     if whoami.returncode != 0:
@@ -339,7 +383,7 @@ def main(argv: list[str]) -> int:
     try:
         stack, action, key = check_arguments(argv)
         env = dict(os.environ)
-        backend = choose_backend(env, action)
+        backend = choose_backend(env, stack, action)
         provider = secrets_provider(backend, env)
         check_passphrase(provider, env)
         select_stack(stack, backend, provider, env, create=action in ("up", "secret"))

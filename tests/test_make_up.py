@@ -310,12 +310,45 @@ def test_a_logged_out_user_gets_the_local_backend(tmp_path: Path) -> None:
     assert backends(calls) == {f"file://{tmp_path / 'repo'}/.pulumi-state"}
 
 
-def test_the_local_state_of_an_earlier_run_keeps_being_used_after_a_login(tmp_path: Path) -> None:
-    code, output, calls = run_up(tmp_path, logged_in="https://api.pulumi.com", stacks=("dev",), local_state=True)
+@pytest.mark.parametrize("action", ["up", "destroy", "secret"])
+@pytest.mark.parametrize("login", ["credentials file", "access token"])
+def test_a_login_beside_an_earlier_local_state_stops_until_pulumi_backend_url_chooses(
+    tmp_path: Path, action: str, login: str
+) -> None:
+    """Either may hold the stack: using one (the local state did, silently) deploys a second copy."""
+    logged_in = "https://pulumi.uni.edu" if login == "credentials file" else None
+    env = {"PULUMI_ACCESS_TOKEN": TOKEN} if login == "access token" else {}
+    args = ("dev", action, "kubeconfig") if action == "secret" else ("dev", action)
+    code, output, calls = run_up(
+        tmp_path, args=args, stdin="x", stacks=("dev",), local_state=True, logged_in=logged_in, extra_env=env
+    )
+    assert code != 0
+    state = tmp_path / "repo" / ".pulumi-state"
+    assert (logged_in or "https://api.pulumi.com") in output and str(state) in output  # both named
+    assert f"PULUMI_BACKEND_URL=file://{state} make {action} STACK=dev" in output
+    assert "PULUMI_BACKEND_URL=<your backend's URL>" in output
+    assert calls == []  # nothing selected, created, installed or run on either
+    assert TOKEN not in output
+
+
+@pytest.mark.parametrize("chosen", ["local", "login"])
+def test_pulumi_backend_url_settles_a_login_beside_a_local_state(tmp_path: Path, chosen: str) -> None:
+    local = f"file://{tmp_path / 'repo'}/.pulumi-state"
+    url = local if chosen == "local" else "https://pulumi.uni.edu"
+    code, output, calls = run_up(
+        tmp_path, logged_in="https://pulumi.uni.edu", stacks=("dev",), local_state=True, PULUMI_BACKEND_URL=url
+    )
     assert code == 0, output
-    assert backends(calls) == {f"file://{tmp_path / 'repo'}/.pulumi-state"}
-    assert "whoami" not in pulumi_commands(calls)
-    assert ".pulumi-state" in output and "https://api.pulumi.com" in output  # says which and why
+    assert backends(calls) == {url}
+    assert pulumi_commands(calls)[-1] == "up --stack dev"
+
+
+def test_a_login_to_the_local_state_itself_is_one_backend(tmp_path: Path) -> None:
+    local = f"file://{tmp_path / 'repo'}/.pulumi-state"
+    code, output, calls = run_up(tmp_path, logged_in=local, stacks=("dev",), local_state=True)
+    assert code == 0, output
+    assert backends(calls) == {local}
+    assert pulumi_commands(calls)[-1] == "up --stack dev"
 
 
 def test_unreadable_login_state_stops_before_choosing_a_backend(tmp_path: Path) -> None:
