@@ -12,10 +12,13 @@ Order, and why:
 4. Its configuration, as Pulumi reads it (`pulumi config --json`: Pulumi's YAML parser, the
    project's defaults): the target's credentials and tools, and for `destroy` the protection.
 5. Only then the program's packages (uv.lock into .venv), and the Pulumi command.
-Any failure prints `error: ...` on stderr and exits 1; no secret value is ever printed.
+Any failure prints `error: ...` on stderr and exits 1. Everything printed here goes through
+`Scrubber`: no secret the wrapper knows of (Pulumi's token and passphrase, the backend URL's
+password, cloud credentials in the environment) is printed, not even inside another tool's error.
 """
 
 import ast
+import contextlib
 import json
 import os
 import re
@@ -23,7 +26,7 @@ import shutil
 import subprocess
 import sys
 import urllib.parse
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,6 +47,21 @@ PROTECTED = {
     "gcp": f"the GKE cluster, the Artifact Registry repository it created, {PROTECTED_EVERYWHERE}",
     "existing": f"{PROTECTED_EVERYWHERE} (your cluster itself is not this stack's to delete)",
 }
+
+# Environment variables holding credentials that a tool's error message could repeat.
+SECRET_VARIABLES = (
+    "PULUMI_ACCESS_TOKEN",
+    "PULUMI_CONFIG_PASSPHRASE",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "ARM_CLIENT_SECRET",
+    "GOOGLE_CREDENTIALS",
+)
+# Query parameters of a backend URL that carry a secret (postgres://host/db?password=...).
+SECRET_PARAMETER = re.compile(r"password|passwd|pwd|secret|token", re.IGNORECASE)
+# Shorter known secrets are not scrubbed as substrings: they would blank out ordinary text (a
+# password '%2F' decodes to '/'), and a secret that short is no secret.
+MIN_SCRUBBED = 3
 
 
 class RefusedError(Exception):
@@ -106,9 +124,82 @@ def pulumi(*args: str, env: Mapping[str, str] | None = None) -> subprocess.Compl
     )
 
 
+def split_userinfo(url: str) -> tuple[str, str, str | None, str] | None:
+    """(`scheme://`, user, password or None, what follows the `@`) of a URL with user info, else None.
+
+    The user info is everything between `://` and the URL's LAST `@`: a password may hold an `@`
+    (`state:p@ss@db`), and also an unencoded `/`, `?` or `#`, at which urllib.parse.urlsplit
+    would end the netloc (`state:pa/ss@db` gives netloc `state:pa`, and the password's tail in
+    the path). A path or query with an `@` in it is masked with the password: too much, never
+    too little. The user is what precedes the first `:`, the password all that follows it.
+    """
+    scheme = urllib.parse.urlsplit(url).scheme
+    prefix = f"{scheme}://"
+    if not scheme or not url.startswith(prefix) or "@" not in url[len(prefix) :]:
+        return None
+    userinfo, _, rest = url[len(prefix) :].rpartition("@")
+    user, colon, password = userinfo.partition(":")
+    return prefix, user, password if colon else None, rest
+
+
 def shown(url: str) -> str:
-    """A backend URL fit to print: a password in it (postgres://user:password@...) is masked."""
-    return re.sub(r"(//[^/:@]*):[^/@]*@", r"\1:***@", url)
+    """A backend URL fit to print: its password (postgres://user:password@...), whole, and the
+    values of secret-named query parameters (?password=...) are replaced by `***`."""
+    parts = split_userinfo(url)
+    if parts is not None and parts[2] is not None:
+        prefix, user, _, rest = parts
+        url = f"{prefix}{user}:***@{rest}"
+    return re.sub(
+        r"([?&][^=&#]*=)([^&#]*)",
+        lambda match: match.group(1) + "***" if SECRET_PARAMETER.search(match.group(1)) else match.group(0),
+        url,
+    )
+
+
+def url_secrets(url: str) -> list[str]:
+    """A URL's secrets (its password, the values of secret-named query parameters), each as
+    written and percent-decoded: a tool's error message may repeat either form."""
+    parts = split_userinfo(url)
+    written = [parts[2]] if parts is not None and parts[2] else []
+    query = urllib.parse.urlsplit(url).query
+    written += [value for name, value in re.findall(r"([^=&#]*)=([^&#]*)", query) if SECRET_PARAMETER.search(name)]
+    return [form for value in written if value for form in (value, urllib.parse.unquote_plus(value))]
+
+
+class Scrubber:
+    """Replaces every known secret in text the wrapper prints with `***`.
+
+    Known: the values of SECRET_VARIABLES, the file PULUMI_CONFIG_PASSPHRASE_FILE names, the
+    passwords of PULUMI_BACKEND_URL and of the backend `pulumi login` recorded, and the access
+    tokens in Pulumi's credentials.json. Longest first, so that a secret containing another is
+    masked whole; secrets shorter than MIN_SCRUBBED are left (see there).
+    """
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        self.secrets = sorted({s for s in secrets if len(s) >= MIN_SCRUBBED}, key=len, reverse=True)
+
+    @classmethod
+    def from_environment(cls, env: Mapping[str, str]) -> "Scrubber":
+        secrets = [env.get(name, "") for name in SECRET_VARIABLES]
+        secrets += url_secrets(env.get("PULUMI_BACKEND_URL", ""))
+        passphrase_file = env.get("PULUMI_CONFIG_PASSPHRASE_FILE")
+        if passphrase_file:
+            # Unreadable, Pulumi will say so and there is nothing to hide; Pulumi trims the content.
+            with contextlib.suppress(OSError, UnicodeDecodeError):
+                secrets.append(Path(passphrase_file).read_text().strip())
+        credentials = _read_credentials(env, strict=False)
+        current = credentials.get("current")
+        if isinstance(current, str):
+            secrets += url_secrets(current)
+        tokens = credentials.get("accessTokens")
+        if isinstance(tokens, dict):
+            secrets += [token for token in tokens.values() if isinstance(token, str)]
+        return cls(secrets)
+
+    def __call__(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        return text
 
 
 def _credentials_file(env: Mapping[str, str]) -> Path:
@@ -151,7 +242,7 @@ def _is_local_state(url: str) -> bool:
     return path.resolve() == LOCAL_STATE.resolve()
 
 
-def choose_backend(env: dict[str, str], stack: str, action: str) -> str:
+def choose_backend(env: dict[str, str], stack: str, action: str, say: Callable[[str], None]) -> str:
     """The state backend's URL; sets PULUMI_BACKEND_URL in `env` when the choice is ours.
 
     PULUMI_BACKEND_URL when set. Otherwise, with a `pulumi login` (credentials.json, or
@@ -189,7 +280,7 @@ def choose_backend(env: dict[str, str], stack: str, action: str) -> str:
         LOCAL_STATE.mkdir(exist_ok=True)
         env["PULUMI_BACKEND_URL"] = local
         why = "your stacks from an earlier run" if earlier_state else "no `pulumi login` found"
-        print(f"Using the local state backend {local} ({why})", file=sys.stderr)
+        say(f"Using the local state backend {local} ({why})")
         return local
     if explicit == local and "PULUMI_BACKEND_URL" not in env:
         env["PULUMI_BACKEND_URL"] = local
@@ -380,10 +471,15 @@ def install_program_packages(env: dict[str, str]) -> None:
 
 def main(argv: list[str]) -> int:
     """`up.py STACK ACTION [KEY]`; the exit code of the Pulumi command, or 1 when refused."""
+    env = dict(os.environ)
+    scrub = Scrubber.from_environment(env)
+
+    def say(message: str) -> None:
+        print(scrub(message), file=sys.stderr)
+
     try:
         stack, action, key = check_arguments(argv)
-        env = dict(os.environ)
-        backend = choose_backend(env, stack, action)
+        backend = choose_backend(env, stack, action, say)
         provider = secrets_provider(backend, env)
         check_passphrase(provider, env)
         select_stack(stack, backend, provider, env, create=action in ("up", "secret"))
@@ -397,7 +493,7 @@ def main(argv: list[str]) -> int:
             check_unprotected(stack, cloud, config)
         install_program_packages(env)
     except RefusedError as problem:
-        print(f"error: {problem}", file=sys.stderr)
+        say(f"error: {problem}")
         return 1
     # destroy --run-program: the delete hooks (user volumes, ECR repositories) live in the program.
     command = {"up": ["up"], "preview": ["preview", "--diff"], "destroy": ["destroy", "--run-program"]}[action]

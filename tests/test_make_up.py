@@ -11,6 +11,7 @@ import stat
 import subprocess
 import sys
 import typing
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -99,6 +100,7 @@ _pin = re.search(r"^version=(\S+)$", (ROOT_DIR / "scripts" / "uv.sh").read_text(
 assert _pin, "scripts/uv.sh no longer pins uv with a version= line"
 PINNED_UV = _pin.group(1)
 TOKEN = "pul-0123456789abcdef-secret-token"
+PASSPHRASE = "test-passphrase-4711"
 
 
 def project_copy(tmp_path: Path) -> Path:
@@ -159,7 +161,9 @@ def run_up(
         (repo / ".pulumi-state" / ".pulumi").mkdir(parents=True, exist_ok=True)
     if logged_in is not None:
         (tmp_path / ".pulumi").mkdir(exist_ok=True)
-        (tmp_path / ".pulumi" / "credentials.json").write_text(json.dumps({"current": logged_in}))
+        # as `pulumi login` writes it: the current backend and the token it logged in with
+        credentials = {"current": logged_in, "accessTokens": {logged_in: TOKEN} if logged_in else {}}
+        (tmp_path / ".pulumi" / "credentials.json").write_text(json.dumps(credentials))
     kube = tmp_path / "kubeconfig"
     if kubeconfig:
         kube.write_text("apiVersion: v1\nkind: Config\n")
@@ -192,7 +196,7 @@ def run_up(
         "FAKE_STACKS": str(tmp_path / "stacks"),
         "FAKE_UV_TEMPLATE": str(tmp_path / "uv.template"),
         "REAL_PYTHON": sys.executable,
-        "PULUMI_CONFIG_PASSPHRASE": "test-passphrase",
+        "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
         **env,
         **(extra_env or {}),
     }
@@ -283,25 +287,64 @@ def test_a_chosen_secrets_provider_is_used_on_any_backend(tmp_path: Path) -> Non
 def test_a_failing_login_stops_with_the_backends_error_instead_of_a_second_copy(
     tmp_path: Path, action: str, login: str
 ) -> None:
-    env = {"FAKE_WHOAMI_ERROR": "getting user info: 401 Unauthorized: token expired"}
+    # The backend's error repeats the login's secret (a token, the URL with its password): the
+    # wrapper shows the error, never the secret.
+    env: dict[str, str] = {}
     logged_in = None
+    secret = TOKEN
     if login == "credentials file":
         logged_in = "https://api.pulumi.com"
     elif login == "PULUMI_HOME":
         (tmp_path / "elsewhere").mkdir()
-        (tmp_path / "elsewhere" / "credentials.json").write_text(json.dumps({"current": "https://pulumi.uni.edu"}))
+        credentials = {"current": "https://pulumi.uni.edu", "accessTokens": {"https://pulumi.uni.edu": TOKEN}}
+        (tmp_path / "elsewhere" / "credentials.json").write_text(json.dumps(credentials))
         env["PULUMI_HOME"] = str(tmp_path / "elsewhere")
     elif login == "access token":
         env["PULUMI_ACCESS_TOKEN"] = TOKEN
     else:
-        env["PULUMI_BACKEND_URL"] = "postgres://state:db-password@db.uni.edu/pulumi"
+        secret = "db-password"
+        env["PULUMI_BACKEND_URL"] = f"postgres://state:{secret}@db.uni.edu/pulumi"
+    env["FAKE_WHOAMI_ERROR"] = f"getting user info: 401 Unauthorized: credentials {secret} expired"
     code, output, calls = run_up(tmp_path, args=("dev", action), stacks=("dev",), logged_in=logged_in, extra_env=env)
     assert code != 0
-    assert "401 Unauthorized: token expired" in output and "pulumi login" in output
+    assert "401 Unauthorized: credentials *** expired" in output and "pulumi login" in output
     assert pulumi_commands(calls) == ["whoami"]  # no stack selected, created or destroyed
     assert installs(calls) == []
     assert not (tmp_path / "repo" / ".pulumi-state").exists()
-    assert TOKEN not in output and "db-password" not in output
+    assert secret not in output
+
+
+@pytest.mark.parametrize("password", ["pa/ss", "p@ss", "p:ss", "%2F", "db-password", "a/b?c#d@e"])
+def test_a_backend_urls_password_is_masked_whole_and_scrubbed_from_every_message(tmp_path: Path, password: str) -> None:
+    url = f"postgres://state:{password}@db.uni.edu/pulumi"
+    # what a Go URL or connection error prints: the URL as given, or the password decoded
+    error = f"connecting to {url}: {urllib.parse.unquote(password)!r} refused; token {TOKEN}; passphrase {PASSPHRASE}"
+    code, output, _ = run_up(tmp_path, PULUMI_BACKEND_URL=url, PULUMI_ACCESS_TOKEN=TOKEN, FAKE_WHOAMI_ERROR=error)
+    assert code != 0
+    assert "the Pulumi backend postgres://state:***@db.uni.edu/pulumi did not answer" in output
+    assert "connecting to postgres://state:***@db.uni.edu/pulumi" in output
+    assert password not in output and TOKEN not in output and PASSPHRASE not in output
+    if len(urllib.parse.unquote(password)) >= up.MIN_SCRUBBED:
+        assert urllib.parse.unquote(password) not in output
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("postgres://state:pa/ss@db.uni.edu/pulumi", "postgres://state:***@db.uni.edu/pulumi"),
+        ("postgres://state:p@ss@db.uni.edu:5432/pulumi", "postgres://state:***@db.uni.edu:5432/pulumi"),
+        ("postgres://:p:ss@db.uni.edu/pulumi", "postgres://:***@db.uni.edu/pulumi"),
+        (
+            "postgres://db.uni.edu/pulumi?sslmode=require&password=hunter22",
+            "postgres://db.uni.edu/pulumi?sslmode=require&password=***",
+        ),
+        ("s3://state-bucket/binderhub?region=eu-west-1", "s3://state-bucket/binderhub?region=eu-west-1"),
+        ("https://api.pulumi.com", "https://api.pulumi.com"),
+        ("file://~/.pulumi-state", "file://~/.pulumi-state"),
+    ],
+)
+def test_a_backend_url_is_shown_without_its_secrets(url: str, expected: str) -> None:
+    assert up.shown(url) == expected
 
 
 def test_a_logged_out_user_gets_the_local_backend(tmp_path: Path) -> None:
