@@ -25,14 +25,20 @@ from pydantic.alias_generators import to_camel
 NAMESPACE = "binderhub"
 
 # Keys whose values are secrets; they are read with get_secret and never enter the model.
-SECRET_KEYS = ("kubeconfig", "registryPassword", "oauthClientSecret", "githubToken", "gitlabToken")
+SECRET_KEYS = ("kubeconfig", "registryPassword", "oauthClientSecret", "githubToken", "gitlabToken", "gitCredentials")
 # What each secret is (the README table and the JSON schema); a test keeps the keys equal.
 SECRET_DESCRIPTIONS: dict[str, str] = {
     "kubeconfig": "cloud existing: the cluster's kubeconfig (default: $KUBECONFIG, else ~/.kube/config).",
     "registryPassword": "registry dockerhub or custom: the password or access token.",
     "oauthClientSecret": "auth github or generic: the OAuth app's client secret.",
     "githubToken": "A GitHub token for BinderHub's API calls (rate limits, private repositories).",
-    "gitlabToken": "A GitLab token for BinderHub's API calls (private repositories).",
+    "gitlabToken": (
+        "A GitLab token for BinderHub's API calls and clones (private repositories on repoProviders.gitlab.hostname)."
+    ),
+    "gitCredentials": (
+        "git credential lines (protocol=https, host, username, password) for private git/ repositories on that one "
+        "host; the git provider then builds only from it."
+    ),
 }
 
 DNS_NAME_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")

@@ -16,6 +16,7 @@ from pydantic import (
 
 from components.values.overlay import overlay_problems, unchecked_charts
 from config.base import NAMESPACE, SECRET_KEYS, ConfigError
+from config.git_credentials import git_credential_problems
 from config.model import CLOUDS, DEFAULT_REGISTRY, AnyStackConfig, StackConfig
 from kubeconfig import KubeconfigError, resolve_kubeconfig
 from versions import CHARTS
@@ -168,8 +169,9 @@ def _structured(annotation: Any) -> bool:
 
 
 # Secret keys whose value is one line (a password or token sent in an HTTP header); the
-# kubeconfig is a document.
-_ONE_LINE_SECRETS = tuple(key for key in SECRET_KEYS if key != "kubeconfig")
+# kubeconfig is a document, gitCredentials lines of git's credential format (checked by
+# config.git_credentials).
+_ONE_LINE_SECRETS = tuple(key for key in SECRET_KEYS if key not in ("kubeconfig", "gitCredentials"))
 
 
 @dataclass(frozen=True)
@@ -185,6 +187,7 @@ class StackSecrets:
     oauth_client_secret: pulumi.Output[str] | None = None
     github_token: pulumi.Output[str] | None = None
     gitlab_token: pulumi.Output[str] | None = None
+    git_credentials: pulumi.Output[str] | None = None  # as the user wrote it (config.git_credentials)
 
 
 def _configured_keys() -> list[str]:
@@ -240,6 +243,8 @@ def load_config() -> tuple[StackConfig[Any], StackSecrets]:
                 f"{NAMESPACE}:{key}: the secret has surrounding spaces, a line break or a control character "
                 "(often a trailing newline from a file); set it again without"
             )
+    if "gitCredentials" in plain:
+        problems += [f"{NAMESPACE}:gitCredentials: {line}" for line in git_credential_problems(plain["gitCredentials"])]
     if problems:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
     stack_config = parse_config(raw, set(plain), _secret_marked_keys())
@@ -265,6 +270,7 @@ def load_config() -> tuple[StackConfig[Any], StackSecrets]:
         oauth_client_secret=secret(plain.get("oauthClientSecret")),
         github_token=secret(plain.get("githubToken")),
         gitlab_token=secret(plain.get("gitlabToken")),
+        git_credentials=secret(plain.get("gitCredentials")),
     )
 
 

@@ -256,6 +256,18 @@ class CorsConfig(Model):
     """Access-Control-Allow-Origin of the BinderHub API and launched servers: * or one origin."""
 
 
+class GitLabConfig(Model):
+    hostname: DnsName = "gitlab.com"
+    """The GitLab instance gl/ repositories are resolved and cloned from (its token: binderhub:gitlabToken)."""
+
+
+class RepoProvidersConfig(Model):
+    """Where BinderHub's repository providers fetch from (their credentials are secrets)."""
+
+    gitlab: GitLabConfig = Field(default_factory=lambda: GitLabConfig.model_validate({}))
+    """GitLab repositories (gl/group%2Fproject/ref): BinderHub's GitLabRepoProvider."""
+
+
 def _chart_versions(value: dict[str, str]) -> dict[str, str]:
     for name, version in value.items():
         if name not in CHARTS:
@@ -304,6 +316,8 @@ class StackConfig(Model, Generic[ClusterT]):
     """Stopping idle servers."""
     cors: CorsConfig = Field(default_factory=lambda: CorsConfig.model_validate({}))
     """Cross-origin access to the BinderHub API and launched servers."""
+    repo_providers: RepoProvidersConfig = Field(default_factory=lambda: RepoProvidersConfig.model_validate({}))
+    """Where BinderHub's repository providers fetch from (other git servers' credentials: binderhub:gitCredentials)."""
     named_servers: NamedServersConfig = Field(default_factory=lambda: NamedServersConfig.model_validate({}))
     """Several servers per logged-in user."""
     # service shape: serve BinderHub's own UI at /services/binder/ (else API only)

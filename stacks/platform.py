@@ -148,7 +148,12 @@ def deploy_platform(
         cull=cfg.cull,
         cull_users=cfg.cull_users,
         cors_allow_origin=cfg.cors.allow_origin,
-        tokens=RepoProviderTokens(github=secrets.github_token, gitlab=secrets.gitlab_token),
+        tokens=RepoProviderTokens(
+            github=secrets.github_token,
+            gitlab=secrets.gitlab_token,
+            gitlab_hostname=cfg.repo_providers.gitlab.hostname,
+            git_credentials=secrets.git_credentials,
+        ),
         storage_class=storage_class,
         auth=cfg.auth,
         oauth_client_secret=secrets.oauth_client_secret,

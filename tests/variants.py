@@ -20,6 +20,14 @@ from typing import Any
 
 from harness import AMBIENT_KUBE_TOKEN, Program, ProgramRun, RunOptions, stack_file_config, stack_files
 
+# The private repositories: a self-hosted GitLab, and the git server gitCredentials names, whose
+# password holds `\t` (repo2docker's credential helper would take it for a tab).
+PRIVATE_GITLAB_HOST = "gitlab.example.org"
+PRIVATE_GIT_HOST = "git.example.org"
+PRIVATE_GIT_USER = "binder-bot"
+PRIVATE_GIT_PASSWORD = "gitpw-0123\\t456789abcdef"
+PRIVATE_REPOS = {"gitlab": {"hostname": PRIVATE_GITLAB_HOST}}
+PRIVATE_REPO_SECRETS = ("gitlabToken", "gitCredentials")
 # One value per secret name, used by every variant: tests search for these and none may
 # appear outside a secret wrapper anywhere.
 GIVEN_KUBE_TOKEN = "given-kube-token-42"
@@ -28,6 +36,10 @@ SECRET_VALUES = {
     "oauthClientSecret": "oauth-client-secret-abcdef0123",
     "githubToken": "ghp_0123456789abcdefghijklmnop",
     "gitlabToken": "glpat-0123456789abcdefghij",
+    # git's credential format, as read from a file (a trailing newline)
+    "gitCredentials": (
+        f"protocol=https\nhost={PRIVATE_GIT_HOST}\nusername={PRIVATE_GIT_USER}\npassword={PRIVATE_GIT_PASSWORD}\n"
+    ),
     "kubeconfig": (
         "apiVersion: v1\nkind: Config\ncurrent-context: lab\n"
         "clusters:\n- name: lab\n  cluster: {server: 'https://198.51.100.7:6443'}\n"
@@ -215,9 +227,9 @@ _CATALOGUE = [
     ),
     _variant("existing-pink-builder", {**EXISTING, "builder": "pink"}, REGISTRY, NGINX, *CLASSIC),
     _variant(
-        "existing-repo-tokens-cors",
-        {**EXISTING, "cors": {"allowOrigin": "*"}},
-        ("registryPassword", "githubToken", "gitlabToken"),
+        "existing-private-repos-cors",
+        {**EXISTING, "cors": {"allowOrigin": "*"}, "repoProviders": PRIVATE_REPOS},
+        ("registryPassword", "githubToken", *PRIVATE_REPO_SECRETS),
         NGINX,
         *CLASSIC,
     ),
@@ -280,6 +292,14 @@ _CATALOGUE = [
     # ------------------------------------------------------------ shapes x logins
     *(_shape(shape, login) for shape in ("classic", "service") for login in AUTH),
     _shape("service", "github", name="service-github-api-only", binderUI=False),
+    _variant(
+        "service-private-repos",
+        {**WITH_DOMAIN, "shape": "service", "auth": AUTH["github"], "repoProviders": PRIVATE_REPOS},
+        (*BOTH, *PRIVATE_REPO_SECRETS),
+        NGINX,
+        CERT_MANAGER,
+        *SERVICE,
+    ),
     _shape(
         "service",
         "github",

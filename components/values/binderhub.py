@@ -4,7 +4,10 @@ Pure: settings in, a values document out. Secret inputs are placed as they are (
 Outputs stay secret inside the document); nothing here reads or prints them.
 """
 
+from collections.abc import Callable
 from typing import Any
+
+import pulumi
 
 from components.registry import RegistrySettings
 from components.values.jupyterhub import (
@@ -21,11 +24,13 @@ from components.values.jupyterhub import (
     ingress_values,
 )
 from components.values.settings import HubSettings, RepoProviderTokens
+from config.git_credentials import GitCredential, parse_git_credential, same_host_spec
 
 BINDER_TLS_SECRET = "binder-tls"
 SERVICE_BASE_URL = "/services/binder/"
 BINDERHUB_SERVICE_CHART = "binderhub-service"
 BINDERHUB_SERVICE_PORT = 80
+GITLAB_COM = "gitlab.com"  # GitLabRepoProvider.hostname's default (binderhub/repoproviders.py)
 
 
 def docker_registry_config(registry: RegistrySettings, with_credentials: bool) -> dict[str, Any]:
@@ -46,12 +51,49 @@ def docker_registry_config(registry: RegistrySettings, with_credentials: bool) -
     return config
 
 
+def git_credential_env(credential: GitCredential) -> str:
+    """`GitRepoProvider.git_credentials` for `credential`: what git reads in a build pod.
+
+    BinderHub passes the value to the build pod as GIT_CREDENTIAL_ENV (binderhub/build.py), and
+    repo2docker's credential helper prints it with bash's `echo -e` (docker/git-credential-env),
+    which turns `\\n` into a line break and every other backslash sequence into something else:
+    the lines are joined with `\\n` (as BinderHub's own GitHub and GitLab defaults are) and each
+    backslash of a value is doubled, so git reads the username and password unchanged.
+    """
+
+    def escaped(value: str) -> str:
+        return value.replace("\\", "\\\\")
+
+    return f"username={escaped(credential.username)}\\npassword={escaped(credential.password)}"
+
+
+def _from_credentials(text: pulumi.Input[str], derive: Callable[[GitCredential], Any]) -> Any:
+    """`derive` of the parsed gitCredentials; an Output (secret, like the secret it comes from)
+    when `text` is one."""
+    if isinstance(text, pulumi.Output):
+        return text.apply(lambda value: derive(parse_git_credential(value)))
+    return derive(parse_git_credential(str(text)))
+
+
 def repo_provider_config(tokens: RepoProviderTokens) -> dict[str, Any]:
+    """BinderHub's repository providers' traitlets: tokens, the GitLab host, git credentials."""
     config: dict[str, Any] = {}
     if tokens.github is not None:
         config["GitHubRepoProvider"] = {"access_token": tokens.github}
+    gitlab: dict[str, Any] = {}
+    if tokens.gitlab_hostname != GITLAB_COM:  # left to BinderHub's default, as before the key existed
+        gitlab["hostname"] = tokens.gitlab_hostname
     if tokens.gitlab is not None:
-        config["GitLabRepoProvider"] = {"private_token": tokens.gitlab}
+        gitlab["private_token"] = tokens.gitlab
+    if gitlab:
+        config["GitLabRepoProvider"] = gitlab
+    if tokens.git_credentials is not None:
+        config["GitRepoProvider"] = {
+            "git_credentials": _from_credentials(tokens.git_credentials, git_credential_env),
+            # git hands a helper's credential to any server that asks for one, and BinderHub gives
+            # it to every git/ build: only the credential's own host may be built from.
+            "allowed_specs": _from_credentials(tokens.git_credentials, lambda c: [same_host_spec(c)]),
+        }
     return config
 
 

@@ -336,6 +336,10 @@ def _binderhub_config(*, service_shape: bool) -> dict[str, Owner]:
         "BinderHub.cors_allow_origin": _owner("CORS of BinderHub's API", "cors.allowOrigin"),
         "GitHubRepoProvider.access_token": _owner("GitHub's API token", "githubToken"),
         "GitLabRepoProvider.private_token": _owner("GitLab's API token", "gitlabToken"),
+        "GitLabRepoProvider.hostname": _owner("the GitLab gl/ repositories come from", "repoProviders.gitlab.hostname"),
+        "GitRepoProvider.git_credentials": _owner("the credential git/ builds clone with", "gitCredentials"),
+        # Opening git/ to other hosts would send them the credential (config/git_credentials.py).
+        "GitRepoProvider.allowed_specs": _owner("git/ builds only from the credential's host", "gitCredentials"),
         "DockerRegistry.url": REGISTRY,
         "DockerRegistry.token_url": _owner("the registry's token service", "registry.tokenUrl"),
         "Launcher.allow_named_servers": _owner("named servers", "namedServers.enabled"),

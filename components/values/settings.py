@@ -31,8 +31,13 @@ class IngressSettings:
 
 @dataclass(frozen=True)
 class RepoProviderTokens:
+    """BinderHub's repository providers: their secrets, and which GitLab the gl/ provider uses."""
+
     github: pulumi.Input[str] | None = None
     gitlab: pulumi.Input[str] | None = None
+    gitlab_hostname: str = "gitlab.com"
+    # binderhub:gitCredentials as the user wrote it (lines of git's credential format)
+    git_credentials: pulumi.Input[str] | None = None
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from behaviour.envs import hub_env, run_probes
 from behaviour.pods import container_view, materialize
 from config import DEFAULT_REGISTRY
 from harness import ProgramRun, stack_files, unwrap
-from variants import ECR_HELPER, SERVICE, VARIANTS, Variant
+from variants import ECR_HELPER, PRIVATE_GIT_HOST, SERVICE, VARIANTS, Variant
 from versions import BINDERHUB_BUNDLED_JUPYTERHUB, CHARTS
 
 # The repository every launch builds: GitHub's `binder-examples/requirements` at a fixed commit.
@@ -38,6 +38,20 @@ REPO = {
     "url": "https://github.com/binder-examples/requirements",
     "ref_url": "https://github.com/binder-examples/requirements/tree/9c1d4b3e2f8a7d6c5b4a39281706f5e4d3c2b1a0",
     "build_slug": "binder-examples-requirements",  # GitHubRepoProvider.get_build_slug(): <owner>-<repo>
+}
+# Specs of private repositories as BinderHub's page sends them (the repository URL-escaped),
+# for variants with the private-repository keys (repoProviders, gitCredentials): a project on
+# the stack's GitLab, a repository on the host gitCredentials names, and git/ specs that the
+# credential must not reach (another host; the host as the start of another name; a user-info
+# `@`; plain http). Full commit SHAs: BinderHub resolves other git/ refs with `git ls-remote`.
+PRIVATE_SHA = "0123456789abcdef0123456789abcdef01234567"
+PRIVATE_REPO_SPECS = {
+    "gitlab": {"provider": "gl", "spec": "lab%2Fprivate-project/main"},
+    "git-host": {"provider": "git", "spec": f"https%3A%2F%2F{PRIVATE_GIT_HOST}%2Flab%2Fprivate.git/{PRIVATE_SHA}"},
+    "other-host": {"provider": "git", "spec": f"https%3A%2F%2Fgit.example.net%2Flab%2Fx/{PRIVATE_SHA}"},
+    "longer-name": {"provider": "git", "spec": f"https%3A%2F%2F{PRIVATE_GIT_HOST}.example.net%2Fx/{PRIVATE_SHA}"},
+    "user-info": {"provider": "git", "spec": f"https%3A%2F%2F{PRIVATE_GIT_HOST}%40example.net%2Fx/{PRIVATE_SHA}"},
+    "plain-http": {"provider": "git", "spec": f"http%3A%2F%2F{PRIVATE_GIT_HOST}%2Flab%2Fprivate.git/{PRIVATE_SHA}"},
 }
 LOGGED_IN_USER = "alice"
 # Another logged-in user, who starts a server from the hub's own page (not through BinderHub):
@@ -76,6 +90,14 @@ class Deployment:
         return self.variant.auth_type != "none"
 
     @property
+    def private_repos(self) -> bool:
+        return has_private_repos(self.variant)
+
+    def private_repo(self, name: str) -> dict[str, Any]:
+        """What BinderHub made of PRIVATE_REPO_SPECS[name] (run_binderhub.py's _through_provider)."""
+        return next(r for r in self.binderhub["private_repos"] if r["name"] == name)
+
+    @property
     def launch(self) -> dict[str, Any]:
         """The user server the hub spawned for BinderHub's launch."""
         launches = self.hub.get("launches") or []
@@ -98,9 +120,15 @@ def registry_type(variant: Variant) -> str:
     return str((variant.config.get("registry") or {}).get("type", DEFAULT_REGISTRY.get(variant.cloud)))
 
 
+def has_private_repos(variant: Variant) -> bool:
+    """Whether `variant` sets the private-repository keys (repoProviders, gitCredentials)."""
+    return bool(variant.config.get("repoProviders")) or "gitCredentials" in variant.secrets
+
+
 def _signature(variant: Variant) -> tuple[Any, ...]:
     """What decides how the hub and BinderHub behave: shape, login, registry, builder, ingress,
-    named servers, the service-shape UI and the operator's Helm values (not the target's node
+    named servers, the service-shape UI, the operator's Helm values and the private-repository
+    keys (not the target's node
     sizes, regions, names or hosts: a cloud reaches the hub's configuration only through its
     registry)."""
     config = variant.config
@@ -116,6 +144,7 @@ def _signature(variant: Variant) -> tuple[Any, ...]:
         config.get("binderUI", True),
         bool((config.get("fancyProfiles") or {}).get("enabled")),
         json.dumps(config.get("helmValues") or {}, sort_keys=True),
+        has_private_repos(variant),
     )
 
 
@@ -197,6 +226,7 @@ def deployments() -> dict[str, Deployment]:
             launch_host=f"https://{deployment.variant.name}.binder.test/",
             # BinderHub's own options an overlay sets: the probe reports the values BinderHub took.
             traits=sorted(_binderhub_overlay(deployment.variant).get("BinderHub") or {}),
+            private_repos=[{"name": n, **s} for n, s in PRIVATE_REPO_SPECS.items()] if deployment.private_repos else [],
         )
         binder_jobs.append(job)
     binder_results = run_probes(["binderhub"] * len(binder_jobs), "run_binderhub", binder_jobs)

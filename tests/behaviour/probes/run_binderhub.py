@@ -11,8 +11,13 @@ values to report). For each job, in a forked child:
    the registry class included), with the one call that creates the pod
    (`CoreV1Api.create_namespaced_pod`) recorded instead of sent;
 4. the launch: `Launcher.launch` as BuildHandler calls it, with the hub API replaced by a
-   recorder that answers like the hub (user created, server spawned, progress ready).
-Writes one JSON result per job: errors, warnings, image name, build pod, the hub requests.
+   recorder that answers like the hub (user created, server spawned, progress ready);
+5. with `private_repos` (`[{"provider": "gl" | "git", "spec": ...}]`), each spec as BuildHandler
+   takes it: the provider object BinderHub makes for it, its allowed/banned check, the ref it
+   resolves (the provider's API requests recorded and answered), and its build pod with the
+   provider's git credentials.
+Writes one JSON result per job: errors, warnings, image name, build pod, the hub requests, and
+what each private repository's spec gave.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from typing import Any
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kubernetes.client
 from binderhub import app as binderhub_app
-from binderhub import builder, launcher, registry
+from binderhub import builder, launcher, registry, repoproviders
 from pod_fs import CapturedLogs, run_jobs
 
 
@@ -136,12 +141,65 @@ def run_job(job: dict[str, Any], logs: CapturedLogs) -> dict[str, Any]:
             },
         )
         result["launch_url"] = info["url"]
+        result["private_repos"] = [
+            await _through_provider(settings, entry, build_name) for entry in job.get("private_repos") or []
+        ]
 
     try:
         asyncio.run(build_and_launch())
     except BaseException as exc:
         result["errors"].append(f"build/launch: {exc!r}\n{traceback.format_exc()}")
     return result
+
+
+async def _through_provider(settings: dict[str, Any], entry: dict[str, str], build_name: str) -> dict[str, Any]:
+    """A spec through BinderHub's provider as BuildHandler.get uses it (builder.py): the provider
+    object (BaseHandler.get_provider), is_banned, the repository URL, get_resolved_ref with the
+    provider's HTTP requests recorded (answered with a commit), and the build pod made with
+    `provider.git_credentials`, as BuildHandler passes them to the build class."""
+    found: dict[str, Any] = {**entry, "api_requests": []}
+    provider = settings["repo_providers"][entry["provider"]](config=settings["traitlets_config"], spec=entry["spec"])
+    found["hostname"] = getattr(provider, "hostname", None)
+    found["banned"] = provider.is_banned()
+    if found["banned"]:
+        return found
+    found["repo_url"] = provider.get_repo_url()
+
+    class RecordingClient:
+        """repoproviders' AsyncHTTPClient: requests recorded, a commit returned."""
+
+        async def fetch(self, request: Any, **kwargs: Any) -> Any:
+            url = request if isinstance(request, str) else request.url
+            found["api_requests"].append({"url": url, "headers": dict(kwargs.get("headers") or {})})
+            return SimpleNamespace(body=json.dumps({"id": "f" * 40}).encode(), headers={})
+
+    real_client = repoproviders.AsyncHTTPClient
+    repoproviders.AsyncHTTPClient = RecordingClient  # type: ignore[misc, assignment]
+    try:
+        found["resolved_ref"] = await provider.get_resolved_ref()
+    finally:
+        repoproviders.AsyncHTTPClient = real_client  # type: ignore[misc]
+    build = settings["build_class"](
+        parent=settings["traitlets_parent"],
+        q=queue.Queue(),
+        name=f"{build_name}-{entry['provider']}",
+        repo_url=found["repo_url"],
+        ref=found["resolved_ref"],
+        image_name=f"{settings['image_prefix']}private:{found['resolved_ref']}",
+        git_credentials=provider.git_credentials,
+    )
+    build.push_secret = ""
+    pods: dict[str, Any] = {}
+
+    def record(self: Any, namespace: str, body: Any, **_: Any) -> None:
+        pods["pod"] = kubernetes.client.ApiClient().sanitize_for_serialization(body)
+        raise _PodCreatedError
+
+    kubernetes.client.CoreV1Api.create_namespaced_pod = record  # type: ignore[method-assign]
+    with contextlib.suppress(_PodCreatedError):
+        build.submit()
+    found["build_pod"] = pods.get("pod")
+    return found
 
 
 def _registry_helper(helper: dict[str, Any] | None) -> Any:
