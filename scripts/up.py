@@ -38,16 +38,39 @@ ACTIONS = ("up", "preview", "destroy", "secret")
 STACK_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 # The kubeconfig GKE clusters get authenticates through this plugin (components/cluster/gke.py).
 GKE_AUTH_PLUGIN = "gke-gcloud-auth-plugin"
-# Besides the cluster and registry a managed stack creates, `binderhub:protect` covers what users'
-# data and DNS depend on; on an existing cluster only those, as the cluster is not this stack's.
-PROTECTED_EVERYWHERE = "the hub namespace with its volumes, and the ingress address"
-PROTECTED = {
-    "azure": f"the resource group and AKS cluster, the ACR registry it created, {PROTECTED_EVERYWHERE}",
-    "aws": f"the EKS cluster, the ECR registry it created, {PROTECTED_EVERYWHERE}",
-    "gcp": f"the GKE cluster, the Artifact Registry repository it created, {PROTECTED_EVERYWHERE}",
-    "existing": f"{PROTECTED_EVERYWHERE} (your cluster itself is not this stack's to delete)",
+# What `binderhub:protect` protects, per target: what the program sets `protect` on (stacks/<cloud>.py
+# and the components they build; the hub namespace and the PersistentVolumeClaim transform on the
+# hub releases for every target). tests/test_make_up.py checks these against the program's own
+# registrations, so the message names exactly what refuses deletion, nothing more.
+HUB_NAMESPACE = "the hub namespace (users' servers and their volumes are in it)"
+HUB_DATABASE = "the hub database's volume claim"
+PROTECTED: dict[str, tuple[str, ...]] = {
+    "azure": (
+        "the resource group",
+        "the AKS cluster",
+        "the ACR registry (when registry.type is acr)",
+        "the ingress public IP",
+        HUB_NAMESPACE,
+        HUB_DATABASE,
+    ),
+    "aws": (
+        "the EKS cluster",
+        "the ECR helper and its namespace (when registry.type is ecr)",
+        "the ingress Elastic IPs",
+        HUB_NAMESPACE,
+        HUB_DATABASE,
+    ),
+    "gcp": (
+        "the GKE cluster",
+        "the Artifact Registry repository (when registry.type is artifact-registry)",
+        "the ingress address",
+        HUB_NAMESPACE,
+        HUB_DATABASE,
+    ),
+    "existing": (HUB_NAMESPACE, HUB_DATABASE),
 }
-
+# The cluster of an `existing` stack is not the stack's: nothing of it is deleted, or protected.
+NOT_PROTECTED = {"existing": "Your cluster itself is not this stack's: destroy never deletes it."}
 # Environment variables holding credentials that a tool's error message could repeat.
 SECRET_VARIABLES = (
     "PULUMI_ACCESS_TOKEN",
@@ -443,14 +466,17 @@ def check_target(stack: str, config: Mapping[str, dict[str, object]], env: Mappi
 
 def check_unprotected(stack: str, cloud: str, config: Mapping[str, dict[str, object]]) -> None:
     """Refuse to destroy a protected stack (the engine would stop half-way), or one whose
-    protection cannot be told: anything but true or false counts as protected."""
+    protection cannot be told: anything but true or false counts as protected. The message names
+    what is protected on `cloud` (PROTECTED)."""
     protect = plain(config, "binderhub:protect", "true or false")
     if protect in (None, "false"):
         return
     if protect != "true":
         raise RefusedError(f"binderhub:protect is {protect!r} in stack {stack!r}: set true or false before destroying.")
+    protected = "\n".join(f"    - {what}" for what in PROTECTED[cloud])
+    aside = f"\n  {NOT_PROTECTED[cloud]}" if cloud in NOT_PROTECTED else ""
     raise RefusedError(
-        f"stack {stack!r} is protected (binderhub:protect: true): {PROTECTED[cloud]} refuse deletion.\n"
+        f"stack {stack!r} is protected (binderhub:protect: true); these refuse deletion:\n{protected}{aside}\n"
         "  To tear it down, lift the protection, apply it, then destroy:\n"
         f"    pulumi config set binderhub:protect false --stack {stack}\n"
         f"    make up STACK={stack}        # changes only the protection flags\n"

@@ -14,11 +14,13 @@ import typing
 import urllib.parse
 from pathlib import Path
 
+import pulumi
 import pytest
 import yaml
 
 from config import SECRET_KEYS, StackConfig
-from harness import ROOT_DIR
+from harness import ROOT_DIR, Program, ProgramRun, Registration
+from variants import VARIANTS
 
 sys.path.insert(0, str(ROOT_DIR / "scripts"))
 import up
@@ -687,18 +689,90 @@ def test_preview_or_destroy_without_any_state_creates_nothing(tmp_path: Path, ac
 def test_destroying_a_protected_managed_stack_names_what_is_protected_and_how_to_lift_it(tmp_path: Path) -> None:
     code, output, calls = run_up(tmp_path, args=("prod", "destroy"), stacks=("prod",), local_state=True, tools=("az",))
     assert code != 0
-    assert "is protected" in output and "AKS cluster" in output
+    assert "is protected" in output
+    assert all(
+        what in output for what in ("resource group", "AKS cluster", "ACR registry", "public IP", "hub database")
+    )
     assert "pulumi config set binderhub:protect false --stack prod" in output
     assert installs(calls) == [] and not deployed(calls)
 
 
-def test_destroying_a_protected_existing_cluster_stack_does_not_claim_the_cluster(tmp_path: Path) -> None:
+def test_destroying_a_protected_existing_cluster_stack_names_only_the_hub(tmp_path: Path) -> None:
     with_stack_file(tmp_path, "dev", (ROOT_DIR / "Pulumi.dev.yaml").read_text() + "  binderhub:protect: true\n")
     code, output, calls = run_up(tmp_path, args=("dev", "destroy"), stacks=("dev",), local_state=True)
     assert code != 0
-    assert "is protected" in output and "hub namespace" in output and "ingress address" in output
+    assert "is protected" in output and "hub namespace" in output and "hub database" in output
+    assert "ingress" not in output and "registry" not in output  # neither is protected on an existing cluster
     assert "cluster itself is not this stack's" in output
     assert installs(calls) == [] and not deployed(calls)
+
+
+# What the program protects, by registration (type, and name where the type serves other
+# purposes too), and the words the wrapper's list must use for it. The hub database's claim is
+# rendered by the hub charts: it is protected by a transform on the hub releases.
+NAMED_AS = {
+    ("azure-native:resources:ResourceGroup", None): "resource group",
+    ("azure-native:containerservice:ManagedCluster", None): "AKS cluster",
+    ("azure-native:containerregistry:Registry", None): "ACR registry",
+    ("azure-native:network:PublicIPAddress", None): "public IP",
+    ("eks:index:Cluster", None): "EKS cluster",
+    ("binderhub:registry:EcrRegistry", None): "ECR helper",
+    ("kubernetes:core/v1:Namespace", "registry-namespace"): "ECR helper and its namespace",
+    ("aws:ec2/eip:Eip", None): "Elastic IPs",
+    ("gcp:container/cluster:Cluster", None): "GKE cluster",
+    ("gcp:artifactregistry/repository:Repository", None): "Artifact Registry repository",
+    ("gcp:compute/address:Address", None): "ingress address",
+    ("kubernetes:core/v1:Namespace", "hub-namespace"): "hub namespace",
+}
+HUB_RELEASES = ("binderhub:hub:BinderHubRelease", "binderhub:hub:JupyterHubRelease")
+
+
+def _named_as(reg: Registration) -> str | None:
+    return NAMED_AS.get((reg.type, reg.name)) or NAMED_AS.get((reg.type, None))
+
+
+def _protects_the_hub_database(run: ProgramRun) -> bool:
+    """Whether a transform on a hub release protects the hub database's claim (z2jh `hub-db-dir`)."""
+    for hub in (r for r in run.registrations if r.type in HUB_RELEASES):
+        for transform in hub.transforms:
+            claim = pulumi.ResourceTransformArgs(
+                custom=True,
+                type_="kubernetes:core/v1:PersistentVolumeClaim",
+                name="hub-db-dir",
+                props={"metadata": {"name": "hub-db-dir"}},
+                opts=pulumi.ResourceOptions(),
+            )
+            result = transform(claim)
+            if result is not None and result.opts.protect:
+                return True
+    return False
+
+
+@pytest.mark.parametrize("stack", ["prod", "aws", "gcp", "dev", "baremetal"])
+def test_the_wrapper_names_exactly_what_the_program_protects(stack: str) -> None:
+    """Each committed stack (each target, each creating its registry), evaluated with
+    binderhub:protect on: every protected resource is named by one item of the wrapper's list,
+    and every item names something protected."""
+    variant = VARIANTS[stack]
+    run = Program({**variant.config, "protect": True}, variant.secret_values, stack=variant.stack).run()
+    assert run.error is None, run.error
+    by_urn = {r.urn: r for r in run.registrations}
+    protected = [r for r in run.registrations if r.protect]
+    names: set[str] = set()
+    for reg in protected:
+        name = _named_as(reg)
+        parent = by_urn.get(reg.parent)
+        if name is None:  # a protected component's children inherit its protection
+            assert parent is not None and parent.protect, f"{reg.type} {reg.name} is protected but not named"
+        else:
+            names.add(name)
+    if _protects_the_hub_database(run):
+        names.add("hub database")
+    listed = up.PROTECTED[variant.cloud]
+    for name in names:
+        assert len([item for item in listed if name in item]) == 1, f"{name!r} is not named once in {listed}"
+    for item in listed:
+        assert any(name in item for name in names), f"{item!r} is not protected by the program on {variant.cloud}"
 
 
 @pytest.mark.parametrize(
