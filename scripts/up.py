@@ -139,9 +139,20 @@ def stack_names() -> list[str]:
     return sorted(path.name[len("Pulumi.") : -len(".yaml")] for path in ROOT.glob("Pulumi.?*.yaml"))
 
 
-def pulumi(*args: str, env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """A Pulumi command whose output we read: captured, and non-interactive (no stdin), so that
-    it answers or fails instead of prompting (a login, a new stack)."""
+def pulumi(
+    *args: str, env: Mapping[str, str] | None = None, may_prompt: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """A Pulumi command whose output we read: captured, with no stdin, so that it answers or fails
+    instead of prompting (a login, a new stack).
+
+    `may_prompt`: the command may have to ask for something only the user can give (a new
+    stack's passphrase). At a terminal it then gets the terminal, stdin, stdout and stderr
+    alike: Pulumi prompts only when its stdin is a terminal (cmdutil.Interactive), writes the
+    prompt to stdout and its retry notices ("passphrases do not match") to stderr. Its output is
+    then the user's to read, not ours: the result's stdout and stderr are empty.
+    """
+    if may_prompt and sys.stdin.isatty():
+        return subprocess.run(["pulumi", *args], env=env, cwd=ROOT, text=True, check=False)
     return subprocess.run(
         ["pulumi", *args], env=env, cwd=ROOT, capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False
     )
@@ -339,7 +350,8 @@ def select_stack(stack: str, backend: str, provider: str | None, env: Mapping[st
     args = ["stack", "select", "--stack", stack]
     if create:
         args += ["--create"] + (["--secrets-provider", provider] if provider else [])
-    selected = pulumi(*args, env=env)
+    # Creating a stack with a passphrase asks for a new one when none is in the environment.
+    selected = pulumi(*args, env=env, may_prompt=create)
     if selected.returncode == 0:
         return
     if not create and "no stack named" in selected.stderr:
@@ -347,7 +359,8 @@ def select_stack(stack: str, backend: str, provider: str | None, env: Mapping[st
             f"there is no stack {stack!r} on the backend {shown(backend)}: nothing is deployed under that name "
             f"here (`make up STACK={stack}` creates it)"
         )
-    raise RefusedError(f"cannot select stack {stack!r} on {shown(backend)}:\n{selected.stderr.strip()}")
+    reason = selected.stderr.strip() or "(Pulumi's message is above)"
+    raise RefusedError(f"cannot select stack {stack!r} on {shown(backend)}:\n{reason}")
 
 
 def read_config(stack: str, env: Mapping[str, str]) -> dict[str, dict[str, object]]:

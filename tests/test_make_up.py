@@ -5,6 +5,8 @@ runs the real Python without site-packages, as on a fresh machine), that `uv`, a
 CLIs when a test gives them."""
 
 import json
+import os
+import pty
 import re
 import shutil
 import stat
@@ -25,7 +27,8 @@ from variants import VARIANTS
 sys.path.insert(0, str(ROOT_DIR / "scripts"))
 import up
 
-# pulumi: logs `pulumi <args>` and the backend it would use; answers whoami, stack select, config.
+# pulumi: logs `pulumi <args>`, the backend it would use and whether its stdin is a terminal;
+# answers whoami, stack select, config.
 FAKE_PULUMI = """#!PYTHON
 import json, os, shutil, sys
 from pathlib import Path
@@ -33,11 +36,14 @@ import yaml
 
 args = sys.argv[1:]
 env = os.environ
+terminal = os.isatty(0)
 with open(env["FAKE_PULUMI_LOG"], "a") as log:
     print("pulumi " + " ".join(args), file=log)
     print("backend=" + env.get("PULUMI_BACKEND_URL", ""), file=log)
+    if terminal:
+        print("terminal: " + " ".join(args), file=log)
     if args[:2] == ["config", "set"]:
-        print("stdin=" + sys.stdin.read(), file=log)
+        print("stdin=" + ("<terminal>" if terminal else sys.stdin.read()), file=log)
     if args[0] in ("up", "preview", "destroy"):  # Pulumi.yaml's uv toolchain finds uv on PATH
         print("toolchain uv: " + str(shutil.which("uv")), file=log)
 
@@ -129,6 +135,8 @@ def run_up(
     uv_on_path: str | None = None,
     args: tuple[str, ...] = ("dev", "up"),
     stdin: str | None = None,
+    terminal: bool = False,
+    passphrase: str | None = PASSPHRASE,
     stacks: tuple[str, ...] = (),
     local_state: bool = False,
     logged_in: str | None = None,
@@ -138,10 +146,12 @@ def run_up(
     **env: str,
 ) -> tuple[int, str, list[str]]:
     """Run up.sh (or `command`, e.g. make) in the copy, with `env` and `extra_env` added to the
-    environment. `stacks` exist on the backend already; `local_state`: .pulumi-state holds an
-    earlier run's state; `logged_in` is the backend `pulumi login` recorded; `tools` are cloud CLIs
-    to put on PATH; `uv_on_path` a uv of that version. Returns the exit code, the output, and the
-    fakes' calls in order."""
+    environment. `stdin` is text to feed it; `terminal` gives it a pseudo-terminal as stdin
+    instead (as at a shell prompt); with neither, stdin is empty. `passphrase` is
+    PULUMI_CONFIG_PASSPHRASE (None: unset). `stacks` exist on the backend already; `local_state`:
+    .pulumi-state holds an earlier run's state; `logged_in` is the backend `pulumi login`
+    recorded; `tools` are cloud CLIs to put on PATH; `uv_on_path` a uv of that version. Returns
+    the exit code, the output, and the fakes' calls in order."""
     repo = tmp_path / "repo"
     if not repo.exists():
         project_copy(tmp_path)
@@ -198,20 +208,26 @@ def run_up(
         "FAKE_STACKS": str(tmp_path / "stacks"),
         "FAKE_UV_TEMPLATE": str(tmp_path / "uv.template"),
         "REAL_PYTHON": sys.executable,
-        "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
+        **({"PULUMI_CONFIG_PASSPHRASE": passphrase} if passphrase is not None else {}),
         **env,
         **(extra_env or {}),
     }
-    result = subprocess.run(
-        command or ["bash", str(repo / "scripts" / "up.sh"), *args],
-        cwd=repo,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        input=stdin,
-        stdin=subprocess.DEVNULL if stdin is None else None,
-    )
+    controller, pseudo_terminal = pty.openpty() if terminal else (None, None)
+    try:
+        result = subprocess.run(
+            command or ["bash", str(repo / "scripts" / "up.sh"), *args],
+            cwd=repo,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            input=stdin,
+            stdin=pseudo_terminal if terminal else subprocess.DEVNULL if stdin is None else None,
+        )
+    finally:
+        for fd in (controller, pseudo_terminal):
+            if fd is not None:
+                os.close(fd)
     calls = log.read_text().splitlines() if log.exists() else []
     return result.returncode, result.stdout + result.stderr, calls
 
@@ -228,6 +244,11 @@ def pulumi_commands(calls: list[str]) -> list[str]:
 def backends(calls: list[str]) -> set[str]:
     """The PULUMI_BACKEND_URL every pulumi call ran with ("" when none was set)."""
     return {c.removeprefix("backend=") for c in calls if c.startswith("backend=")}
+
+
+def on_terminal(calls: list[str]) -> set[str]:
+    """The pulumi commands that ran with a terminal as stdin."""
+    return {c.removeprefix("terminal: ") for c in calls if c.startswith("terminal: ")}
 
 
 def deployed(calls: list[str]) -> bool:
@@ -411,6 +432,23 @@ def test_no_passphrase_without_a_terminal_fails_clearly_before_installing(tmp_pa
     assert "export PULUMI_CONFIG_PASSPHRASE" in output
     assert pulumi_commands(calls) == []
     assert installs(calls) == []
+
+
+@pytest.mark.parametrize("action", ["up", "secret"])
+def test_at_a_terminal_pulumi_gets_it_where_it_may_ask_for_the_passphrase(tmp_path: Path, action: str) -> None:
+    """No PULUMI_CONFIG_PASSPHRASE at a terminal: Pulumi prompts for the new stack's passphrase,
+    but only when its stdin is a terminal (cmdutil.Interactive); with no stdin it fails."""
+    args = ("baremetal", "secret", "registryPassword") if action == "secret" else ("dev", "up")
+    code, output, calls = run_up(tmp_path, args=args, terminal=True, passphrase=None)
+    assert code == 0, output
+    stack = args[0]
+    terminal = on_terminal(calls)
+    assert f"stack select --stack {stack} --create --secrets-provider passphrase" in terminal
+    if action == "secret":
+        assert f"config set --secret --stack {stack} binderhub:registryPassword" in terminal  # the hidden prompt
+    else:
+        assert "up --stack dev" in terminal
+        assert "config --json --stack dev" not in terminal  # read by the wrapper: never a prompt
 
 
 # --- STACK and KEY are data ---
