@@ -523,7 +523,8 @@ def main(argv: list[str]) -> int:
         check_passphrase(provider, env)
         select_stack(stack, backend, provider, env, create=action in ("up", "secret"))
         if action == "secret":
-            # The value comes from stdin (or Pulumi's hidden prompt) and goes straight to Pulumi.
+            # The value comes from stdin (or Pulumi's hidden prompt) and goes straight to Pulumi:
+            # never read here, never an argument (arguments show in process listings).
             command = ["config", "set", "--secret", "--stack", stack, f"binderhub:{key}"]
             return subprocess.run(["pulumi", *command], cwd=ROOT, env=env).returncode
         config = read_config(stack, env)

@@ -28,7 +28,12 @@ sys.path.insert(0, str(ROOT_DIR / "scripts"))
 import up
 
 # pulumi: logs `pulumi <args>`, the backend it would use and whether its stdin is a terminal;
-# answers whoami, stack select, config.
+# answers whoami, stack select, config. `config --json` answers as the real CLI does
+# (pkg/cmd/pulumi/config/config.go listConfig): a top-level scalar as the text the stack file
+# holds (yaml.v3 decodes a scalar into a string as written: `no` stays "no"), maps and lists as
+# JSON with objectValue, project defaults from Pulumi.yaml, and a secret (or a map holding one)
+# as {"secret": true} with no value; only with --show-secrets does it print the plaintext, here
+# "plaintext-of-<ciphertext>". FAKE_CONFIG_JSON replaces the whole listing.
 FAKE_PULUMI = """#!PYTHON
 import json, os, shutil, sys
 from pathlib import Path
@@ -53,6 +58,54 @@ def fail(message):
     sys.exit(255)
 
 
+def secure(value):
+    return isinstance(value, dict) and set(value) == {"secure"}
+
+
+def holds_secret(value):
+    if secure(value):
+        return True
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else []
+    return any(holds_secret(item) for item in items)
+
+
+def shown(value):
+    if secure(value):
+        return "plaintext-of-" + value["secure"]
+    if isinstance(value, dict):
+        return {key: shown(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [shown(item) for item in value]
+    return value
+
+
+def listing(stack, show_secrets):
+    project = yaml.safe_load(Path("Pulumi.yaml").read_text())
+    listed = {}
+    for key, spec in project["config"].items():
+        default = spec.get("default")
+        if isinstance(default, bool):
+            listed[f"{project['name']}:{key}"] = {"value": "true" if default else "false", "secret": False}
+        elif default is not None and not isinstance(default, (dict, list)):
+            listed[f"{project['name']}:{key}"] = {"value": str(default), "secret": False}
+    text = Path(f"Pulumi.{stack}.yaml").read_text()
+    values = yaml.safe_load(text).get("config") or {}
+    config = [node for key, node in yaml.compose(text).value if key.value == "config"]
+    entries = config[0].value if config and isinstance(config[0], yaml.MappingNode) else []
+    scalars = {key.value: node.value for key, node in entries if isinstance(node, yaml.ScalarNode)}
+    for key, value in values.items():
+        secret = holds_secret(value)
+        if key in scalars:
+            listed[key] = {"value": scalars[key], "secret": False}
+        elif secret and not show_secrets:
+            listed[key] = {"secret": True}
+        elif secure(value):
+            listed[key] = {"value": shown(value), "secret": True}
+        else:
+            listed[key] = {"value": json.dumps(shown(value)), "objectValue": shown(value), "secret": secret}
+    return listed
+
+
 stack = args[args.index("--stack") + 1] if "--stack" in args else None
 stacks = Path(env["FAKE_STACKS"])
 existing = stacks.read_text().split() if stacks.exists() else []
@@ -67,18 +120,7 @@ elif args[:2] == ["stack", "select"] and stack not in existing:
 elif args[:2] == ["config", "--json"]:
     if env.get("FAKE_CONFIG_ERROR"):
         fail(env["FAKE_CONFIG_ERROR"])
-    project = yaml.safe_load(Path("Pulumi.yaml").read_text())
-    values = {f"{project['name']}:{k}": v["default"] for k, v in project["config"].items() if "default" in v}
-    values.update(yaml.safe_load(Path(f"Pulumi.{stack}.yaml").read_text()).get("config") or {})
-    listed = {}
-    for key, value in values.items():
-        if isinstance(value, dict) and set(value) == {"secure"}:
-            listed[key] = {"secret": True}
-        elif isinstance(value, (dict, list)):
-            listed[key] = {"value": json.dumps(value), "objectValue": value, "secret": False}
-        else:
-            listed[key] = {"value": json.dumps(value) if isinstance(value, bool) else str(value), "secret": False}
-    print(json.dumps(listed))
+    print(env.get("FAKE_CONFIG_JSON") or json.dumps(listing(stack, "--show-secrets" in args)))
 """
 # uv: its version, or a logged call (with the environment it would sync).
 FAKE_UV = """#!/usr/bin/env bash
@@ -109,6 +151,8 @@ assert _pin, "scripts/uv.sh no longer pins uv with a version= line"
 PINNED_UV = _pin.group(1)
 TOKEN = "pul-0123456789abcdef-secret-token"
 PASSPHRASE = "test-passphrase-4711"
+# What the fake prints for a secret when asked with --show-secrets: never in the wrapper's output.
+PLAINTEXT = "plaintext-of-"
 
 
 def project_copy(tmp_path: Path) -> Path:
@@ -504,14 +548,17 @@ def test_the_secret_keys_are_the_programs() -> None:
 
 
 @pytest.mark.parametrize("key", SECRET_KEYS)
-def test_make_secret_stores_stdin_encrypted_and_never_prints_it(tmp_path: Path, key: str) -> None:
+def test_make_secret_hands_stdin_to_pulumi_encrypted_never_as_an_argument(tmp_path: Path, key: str) -> None:
+    """The wrapper never reads the value (Pulumi reads stdin itself) and never passes it as an
+    argument, which any user of the machine could read in the process list. (Whether Pulumi
+    prints it is Pulumi's business: its output is not the wrapper's.)"""
     # No kubeconfig needed yet: it may be the very secret being stored.
     code, output, calls = run_up(tmp_path, kubeconfig=False, args=("baremetal", "secret", key), stdin="s3cret-value")
     assert code == 0, output
     assert "stack select --stack baremetal --create --secrets-provider passphrase" in pulumi_commands(calls)
     assert pulumi_commands(calls)[-1] == f"config set --secret --stack baremetal binderhub:{key}"
-    assert "stdin=s3cret-value" in calls
-    assert "s3cret-value" not in output
+    assert "stdin=s3cret-value" in calls  # all of it, untouched
+    assert not any("s3cret-value" in command for command in pulumi_commands(calls))
     assert not deployed(calls)
     assert installs(calls) == []  # storing a secret runs no program
 
@@ -546,22 +593,39 @@ def test_any_existing_file_in_kubeconfig_will_do(tmp_path: Path) -> None:
     assert not deployed(calls)
 
 
+def never_asked_for_secrets(calls: list[str], output: str) -> bool:
+    """The wrapper never asks Pulumi for secret values, so it can never print one: the fake would
+    print PLAINTEXT for them (as the real CLI prints plaintext) only with --show-secrets."""
+    return not any("--show-secrets" in c for c in pulumi_commands(calls)) and PLAINTEXT not in output
+
+
 def test_a_stored_kubeconfig_secret_stands_for_the_file(tmp_path: Path) -> None:
     text = (ROOT_DIR / "Pulumi.dev.yaml").read_text() + "  binderhub:kubeconfig:\n    secure: v1:AAAA\n"
     with_stack_file(tmp_path, "dev", text)
-    code, output, _ = run_up(tmp_path, kubeconfig=False)
+    code, output, calls = run_up(tmp_path, kubeconfig=False)
     assert code == 0, output
-    assert "AAAA" not in output
+    assert never_asked_for_secrets(calls, output)
+    assert "AAAA" not in output  # nor read from the stack file itself
 
 
-@pytest.mark.parametrize("newline", ["\n", "\r\n"])
-def test_the_stack_file_is_read_as_yaml(tmp_path: Path, newline: str) -> None:
-    """A comment after the value, or CRLF line endings, were read as 'no cloud'."""
-    text = "config:\n  binderhub:cloud: existing   # the lab's k3s\n  binderhub:registry:\n    type: dockerhub\n"
-    with_stack_file(tmp_path, "dev", text, newline)
-    code, output, calls = run_up(tmp_path)
+def test_the_configuration_is_pulumis_reading_of_the_stack_file(tmp_path: Path) -> None:
+    """The wrapper reads no stack file: it checks what `pulumi config --json` reports (Pulumi's
+    YAML parser, comments, CRLF line endings and the project's defaults included). Here Pulumi
+    reports an AWS stack where the file says `existing`: the AWS checks run."""
+    listing = {
+        "binderhub:cloud": {"value": "aws", "secret": False},
+        "binderhub:cluster": {
+            "value": '{"region":"eu-north-1"}',
+            "objectValue": {"region": "eu-north-1"},
+            "secret": False,
+        },
+    }
+    code, output, calls = run_up(tmp_path, tools=("aws",), FAKE_CONFIG_JSON=json.dumps(listing))
     assert code == 0, output
-    assert pulumi_commands(calls)[-1] == "up --stack dev"
+    assert "aws sts get-caller-identity --region eu-north-1" in calls
+    (tmp_path / "bin" / "aws").unlink()
+    code, output, calls = run_up(tmp_path, FAKE_CONFIG_JSON=json.dumps(listing))
+    assert code != 0 and "aws CLI" in output
 
 
 @pytest.mark.parametrize("cloud", ["", "  binderhub:cloud: openstack\n", "  binderhub:cloud:\n    secure: v1:AAAA\n"])
@@ -570,6 +634,7 @@ def test_a_stack_without_a_valid_cloud_is_refused(tmp_path: Path, cloud: str) ->
     code, output, calls = run_up(tmp_path)
     assert code != 0
     assert "binderhub:cloud" in output and "existing, azure, aws, gcp" in output
+    assert never_asked_for_secrets(calls, output)
     assert "AAAA" not in output
     assert installs(calls) == [] and not deployed(calls)
 
@@ -728,9 +793,8 @@ def test_destroying_a_protected_managed_stack_names_what_is_protected_and_how_to
     code, output, calls = run_up(tmp_path, args=("prod", "destroy"), stacks=("prod",), local_state=True, tools=("az",))
     assert code != 0
     assert "is protected" in output
-    assert all(
-        what in output for what in ("resource group", "AKS cluster", "ACR registry", "public IP", "hub database")
-    )
+    named = ("resource group", "AKS cluster", "ACR registry", "public IP", "hub namespace", "hub database")
+    assert all(what in output for what in named)
     assert "pulumi config set binderhub:protect false --stack prod" in output
     assert installs(calls) == [] and not deployed(calls)
 
@@ -816,7 +880,14 @@ def test_the_wrapper_names_exactly_what_the_program_protects(stack: str) -> None
 @pytest.mark.parametrize(
     ("extra", "env"),
     [
-        ("", {"FAKE_CONFIG_ERROR": "could not parse Pulumi.dev.yaml: yaml: line 3: mapping values are not allowed"}),
+        # Pulumi's error, and in it a secret the wrapper knows (the passphrase): shown, scrubbed
+        (
+            "",
+            {
+                "FAKE_CONFIG_ERROR": f"could not parse Pulumi.dev.yaml with passphrase {PASSPHRASE}: yaml: line 3: "
+                "mapping values are not allowed"
+            },
+        ),
         ("  binderhub:protect: maybe\n", {}),
         ("  binderhub:protect:\n    secure: v1:AAAA\n", {}),
     ],
@@ -828,5 +899,6 @@ def test_destroy_fails_closed_when_the_protection_cannot_be_read(
     code, output, calls = run_up(tmp_path, args=("dev", "destroy"), stacks=("dev",), local_state=True, extra_env=env)
     assert code != 0
     assert "binderhub:protect" in output or "mapping values are not allowed" in output
-    assert "AAAA" not in output
+    assert never_asked_for_secrets(calls, output)
+    assert "AAAA" not in output and PASSPHRASE not in output
     assert installs(calls) == [] and not deployed(calls)
