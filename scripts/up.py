@@ -71,6 +71,13 @@ PROTECTED: dict[str, tuple[str, ...]] = {
 }
 # The cluster of an `existing` stack is not the stack's: nothing of it is deleted, or protected.
 NOT_PROTECTED = {"existing": "Your cluster itself is not this stack's: destroy never deletes it."}
+# Pulumi.yaml declares binderhub:protect `type: boolean`: Pulumi then takes only the strings
+# "true" and "false" for it and stops `pulumi up`/`preview`/`destroy` on anything else with
+# "Stack '<stack>' with configuration key 'protect' must be of type 'boolean'", before the
+# program runs (pulumi/pulumi sdk/go/common/workspace/project.go ValidateConfigValue, called by
+# ValidateStackConfigAndApplyProjectConfig). The program's own parser (pydantic's lax bool)
+# would take yes/no/on/off/1/0 too, but never gets to see them.
+PROTECT_VALUES = ("true", "false")
 # Environment variables holding credentials that a tool's error message could repeat.
 SECRET_VARIABLES = (
     "PULUMI_ACCESS_TOKEN",
@@ -477,15 +484,27 @@ def check_target(stack: str, config: Mapping[str, dict[str, object]], env: Mappi
     return cloud
 
 
+def check_protect_value(stack: str, config: Mapping[str, dict[str, object]]) -> bool:
+    """binderhub:protect as Pulumi will take it: True or False. Anything but the strings "true"
+    and "false" (see PROTECT_VALUES) is refused here, as Pulumi would refuse it once the packages
+    are installed; a secret is refused too, as its value cannot be told."""
+    protect = plain(config, "binderhub:protect", "true or false")
+    if protect is None:
+        return False  # Pulumi.yaml's default
+    if protect not in PROTECT_VALUES:
+        raise RefusedError(
+            f"binderhub:protect is {protect!r} in stack {stack!r}: write true or false. Pulumi.yaml declares it a "
+            "boolean, and Pulumi then takes only those two words (not yes/no, on/off or True): it would stop "
+            "the run with \"must be of type 'boolean'\"."
+        )
+    return protect == "true"
+
+
 def check_unprotected(stack: str, cloud: str, config: Mapping[str, dict[str, object]]) -> None:
     """Refuse to destroy a protected stack (the engine would stop half-way), or one whose
-    protection cannot be told: anything but true or false counts as protected. The message names
-    what is protected on `cloud` (PROTECTED)."""
-    protect = plain(config, "binderhub:protect", "true or false")
-    if protect in (None, "false"):
+    protection cannot be told; the message names what is protected on `cloud` (PROTECTED)."""
+    if not check_protect_value(stack, config):
         return
-    if protect != "true":
-        raise RefusedError(f"binderhub:protect is {protect!r} in stack {stack!r}: set true or false before destroying.")
     protected = "\n".join(f"    - {what}" for what in PROTECTED[cloud])
     aside = f"\n  {NOT_PROTECTED[cloud]}" if cloud in NOT_PROTECTED else ""
     raise RefusedError(
@@ -531,6 +550,8 @@ def main(argv: list[str]) -> int:
         cloud = check_target(stack, config, env)
         if action == "destroy":
             check_unprotected(stack, cloud, config)
+        else:
+            check_protect_value(stack, config)
         install_program_packages(env)
     except RefusedError as problem:
         say(f"error: {problem}")

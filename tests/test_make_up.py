@@ -902,3 +902,25 @@ def test_destroy_fails_closed_when_the_protection_cannot_be_read(
     assert never_asked_for_secrets(calls, output)
     assert "AAAA" not in output and PASSPHRASE not in output
     assert installs(calls) == [] and not deployed(calls)
+
+
+@pytest.mark.parametrize("action", ["up", "preview", "destroy"])
+@pytest.mark.parametrize("value", ["no", "'no'", "yes", "True", "on", "0"])
+def test_protect_takes_only_what_pulumi_takes_for_a_boolean(tmp_path: Path, action: str, value: str) -> None:
+    """Pulumi.yaml declares binderhub:protect a boolean, so Pulumi stops any run whose stack sets it
+    to anything but `true` or `false`; the program's parser would take yes/no, but never sees them.
+    Refused before anything is installed, saying why."""
+    assert yaml.safe_load((ROOT_DIR / "Pulumi.yaml").read_text())["config"]["protect"]["type"] == "boolean"
+    with_stack_file(tmp_path, "dev", (ROOT_DIR / "Pulumi.dev.yaml").read_text() + f"  binderhub:protect: {value}\n")
+    code, output, calls = run_up(tmp_path, args=("dev", action), stacks=("dev",), local_state=True)
+    assert code != 0
+    assert repr(value.strip("'")) in output and "write true or false" in output and "boolean" in output
+    assert installs(calls) == [] and not deployed(calls)
+
+
+@pytest.mark.parametrize("value", ["true", "false"])
+def test_protect_true_or_false_is_taken(tmp_path: Path, value: str) -> None:
+    with_stack_file(tmp_path, "dev", (ROOT_DIR / "Pulumi.dev.yaml").read_text() + f"  binderhub:protect: {value}\n")
+    code, output, calls = run_up(tmp_path, stacks=("dev",), local_state=True)
+    assert code == 0, output
+    assert pulumi_commands(calls)[-1] == "up --stack dev"
