@@ -51,6 +51,23 @@ def chart(
     return ChartRef(ref.chart, ref.repo, (overrides or {}).get(name) or ref.version, (overlays or {}).get(name) or {})
 
 
+@dataclass(frozen=True)
+class StackCharts:
+    """A stack's choices about the charts it installs: exact versions (`binderhub:charts`) and
+    values overlays (`binderhub:helmValues`), both keyed by the names in `CHARTS`.
+
+    Handed to the components, each of which looks up the chart it installs (`ref`), so the
+    chart names live beside the values they take and the stacks never name a chart.
+    """
+
+    versions: Mapping[str, str] = field(default_factory=dict)
+    overlays: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def ref(self, name: str) -> ChartRef:
+        """The chart `name` (a key of `CHARTS`; KeyError otherwise) as this stack installs it."""
+        return chart(name, self.versions, self.overlays)
+
+
 # The BinderHub source commit the pinned binderhub chart was built from (its version's `h<sha>`):
 # the behaviour tests run BinderHub's Python package at this commit.
 BINDERHUB_COMMIT = "b9fad995d5529e487c25a9f0795f4fe150a96f25"

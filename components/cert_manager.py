@@ -7,12 +7,14 @@ import pulumi_kubernetes as k8s
 
 from components.helm import release_in_own_namespace
 from components.values.cert_manager import cert_manager_values, cluster_issuer_spec, issuer_name
-from versions import ChartRef
+from versions import StackCharts
+
+CHART = "cert-manager"
 
 
 @dataclass(frozen=True)
 class CertManagerIssuerArgs:
-    chart: ChartRef
+    charts: StackCharts
     email: str
     ingress_class: str
     server: str = "production"  # or "staging"
@@ -30,7 +32,7 @@ class CertManagerIssuer(pulumi.ComponentResource):
         release = release_in_own_namespace(
             name,
             parent=self,
-            chart=args.chart,
+            chart=args.charts.ref(CHART),
             release_name="cert-manager",
             namespace=args.namespace,
             values=cert_manager_values(),

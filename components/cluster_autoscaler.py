@@ -31,6 +31,7 @@ from components.cluster import NODE_PURPOSE_LABEL, USER_TAINT_KEY, USER_TAINT_VA
 from components.helm import release_in_own_namespace
 from versions import ChartRef
 
+CHART = "cluster-autoscaler"  # its name in versions.py
 NAMESPACE = "cluster-autoscaler"
 SERVICE_ACCOUNT = "cluster-autoscaler"
 RELEASE = "cluster-autoscaler"

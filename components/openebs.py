@@ -7,12 +7,14 @@ import pulumi_kubernetes as k8s
 
 from components.helm import release_in_own_namespace
 from components.values.storage import HOSTPATH_STORAGE_CLASS, OPENEBS_RELEASE, localpv_values
-from versions import ChartRef
+from versions import StackCharts
+
+CHART = "localpv-provisioner"
 
 
 @dataclass(frozen=True)
 class OpenEbsLocalPvArgs:
-    chart: ChartRef
+    charts: StackCharts
     base_path: str = "/var/openebs/local"  # where volumes live on each node
     namespace: str = "openebs"
 
@@ -26,7 +28,7 @@ class OpenEbsLocalPv(pulumi.ComponentResource):
         self.release = release_in_own_namespace(
             name,
             parent=self,
-            chart=args.chart,
+            chart=args.charts.ref(CHART),
             release_name=OPENEBS_RELEASE,
             namespace=args.namespace,
             values=localpv_values(args.base_path),

@@ -479,8 +479,8 @@ class StackConfig(Model, Generic[ClusterT]):
 
 
 # Namespaces the cluster owns or this program installs into (components/cert_manager.py,
-# ingress_nginx.py, openebs.py, the ECR credential helper in stacks/aws.py); a test checks the
-# list against every Namespace the program creates.
+# ingress/f5_nginx.py, openebs.py, registry/ecr.py: the ECR credential helper's); a test checks
+# the list against every Namespace the program creates.
 RESERVED_NAMESPACES = frozenset(
     {"default", "kube-system", "kube-public", "kube-node-lease", "cert-manager", "nginx-ingress", "openebs"}
     | {"binderhub-registry", "cluster-autoscaler"}

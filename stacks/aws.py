@@ -15,19 +15,18 @@ import re
 
 import pulumi
 import pulumi_aws as aws
-import pulumi_kubernetes as k8s
 
 from components.cluster import NodePools
 from components.cluster.eks import ZONES, EksCluster, EksClusterArgs, partition
+from components.ingress import IngressEntry
 from components.registry import RegistrySettings
 from components.registry.ecr import EcrRegistry, EcrRegistryArgs, claim_tag_key, stack_namespace
 from components.registry.external import registry_from_config
 from config import AwsStack, StackSecrets
-from stacks.platform import IngressEntry, StackOutputs, deploy_platform
-from versions import chart
+from stacks.target import Storage, Target
+from versions import StackCharts
 
 LB = "service.beta.kubernetes.io/aws-load-balancer-"
-REGISTRY_NAMESPACE = "binderhub-registry"
 
 
 def cluster_name(project: str, stack: str) -> str:
@@ -60,11 +59,12 @@ def nlb_annotations(allocation_ids: pulumi.Input[str], subnet_ids: pulumi.Input[
     }
 
 
-def build(cfg: AwsStack, secrets: StackSecrets) -> StackOutputs:
+def build(cfg: AwsStack, secrets: StackSecrets) -> Target:
     cluster_cfg = cfg.cluster
 
     project, stack = pulumi.get_project(), pulumi.get_stack()
     name = cluster_name(project, stack)
+    charts = StackCharts(cfg.charts, cfg.helm_values)
     cluster = EksCluster(
         "cluster",
         EksClusterArgs(
@@ -72,7 +72,7 @@ def build(cfg: AwsStack, secrets: StackSecrets) -> StackOutputs:
             region=cluster_cfg.region,
             pools=NodePools.from_config(cluster_cfg),
             protect=cfg.protect,
-            autoscaler_chart=chart("cluster-autoscaler", cfg.charts, cfg.helm_values),
+            charts=charts,
         ),
     )
     on_cluster = pulumi.ResourceOptions(providers=[cluster.aws_provider, cluster.provider])
@@ -80,16 +80,13 @@ def build(cfg: AwsStack, secrets: StackSecrets) -> StackOutputs:
     registry: RegistrySettings
     if cfg.registry.type == "ecr":
         identity = aws.get_caller_identity_output(opts=pulumi.InvokeOptions(provider=cluster.aws_provider))
-        namespace = _registry_namespace(cluster, cfg.protect)
         # Repositories under the stack's own namespace, unless registry.prefix is set (it was
         # the namespace before stacks got their own: a stack that sets it keeps its images).
         prefix_set = "prefix" in cfg.registry.model_fields_set
         ecr = EcrRegistry(
             "registry",
             EcrRegistryArgs(
-                chart=chart("binderhub-container-registry-helper", cfg.charts, cfg.helm_values),
-                namespace=namespace.metadata.name,
-                namespace_name=REGISTRY_NAMESPACE,
+                charts=charts,
                 prefix=cfg.registry.prefix,
                 repository_namespace=cfg.registry.prefix if prefix_set else stack_namespace(project, stack),
                 claim_tag=claim_tag_key(project, stack),
@@ -108,25 +105,11 @@ def build(cfg: AwsStack, secrets: StackSecrets) -> StackOutputs:
     else:
         registry = registry_from_config(cfg.registry, secrets.registry_password)
 
-    entry = _ingress_entry(cluster, cfg.protect)
-    return deploy_platform(
-        cfg,
-        secrets,
-        cluster,
-        registry,
-        entry,
-        storage_class=cluster.storage_class,
-        storage_depends_on=cluster.storage_depends_on,
-    )
-
-
-def _registry_namespace(cluster: EksCluster, protect: bool) -> k8s.core.v1.Namespace:
-    # Its own namespace: the helper exists before the hub namespace (created by the platform layer).
-    # Protected with the (protected) helper in it: deleting it would delete the helper.
-    return k8s.core.v1.Namespace(
-        "registry-namespace",
-        metadata={"name": REGISTRY_NAMESPACE},
-        opts=pulumi.ResourceOptions(provider=cluster.provider, protect=protect),
+    return Target(
+        cluster=cluster,
+        registry=registry,
+        ingress=_ingress_entry(cluster, cfg.protect),
+        storage=Storage(storage_class=cluster.storage_class, depends_on=cluster.storage_depends_on),
     )
 
 

@@ -1,4 +1,4 @@
-"""Target `azure`: AKS + ACR (or Docker Hub) + a static ingress IP, then the shared platform."""
+"""Target `azure`: AKS + ACR (or Docker Hub) + a static ingress IP."""
 
 import re
 
@@ -7,11 +7,12 @@ import pulumi_azure_native as azure
 
 from components.cluster import NodePools
 from components.cluster.aks import AksCluster, AksClusterArgs
+from components.ingress import IngressEntry
 from components.registry import RegistrySettings
 from components.registry.acr import AcrRegistry, AcrRegistryArgs, registry_name_base
 from components.registry.external import registry_from_config
 from config import AzureStack, StackSecrets
-from stacks.platform import IngressEntry, StackOutputs, deploy_platform
+from stacks.target import Target
 
 # The Azure cloud provider looks the loadBalancerIP up in this group (default: the node group).
 LB_RESOURCE_GROUP = "service.beta.kubernetes.io/azure-load-balancer-resource-group"
@@ -27,7 +28,7 @@ def azure_name(*parts: str, max_length: int = 54) -> str:
     return name[:max_length].rstrip("-") or "binderhub"
 
 
-def build(cfg: AzureStack, secrets: StackSecrets) -> StackOutputs:
+def build(cfg: AzureStack, secrets: StackSecrets) -> Target:
     cluster_cfg = cfg.cluster
     project, stack = pulumi.get_project(), pulumi.get_stack()
     default_name = azure_name(project, stack)
@@ -81,7 +82,7 @@ def build(cfg: AzureStack, secrets: StackSecrets) -> StackOutputs:
         # The cluster identity must be allowed to attach the IP before the Service asks for it.
         depends_on=[cluster.network_role],
     )
-    return deploy_platform(cfg, secrets, cluster, registry, entry)
+    return Target(cluster=cluster, registry=registry, ingress=entry)
 
 
 def _require_address(address: str | None) -> str:

@@ -12,11 +12,12 @@ import pulumi_gcp as gcp
 
 from components.cluster import NodePools
 from components.cluster.gke import GkeCluster, GkeClusterArgs
+from components.ingress import IngressEntry
 from components.registry import RegistrySettings
 from components.registry.artifact_registry import ArtifactRegistry, ArtifactRegistryArgs
 from components.registry.external import registry_from_config
 from config import GcpStack, StackSecrets
-from stacks.platform import IngressEntry, StackOutputs, deploy_platform
+from stacks.target import Target
 
 # cloudresourcemanager: project IAM bindings; iam: service accounts and keys.
 CORE_APIS = (
@@ -48,7 +49,7 @@ def enable_apis(project: str, services: list[str], provider: gcp.Provider) -> li
     ]
 
 
-def build(cfg: GcpStack, secrets: StackSecrets) -> StackOutputs:
+def build(cfg: GcpStack, secrets: StackSecrets) -> Target:
     cluster_cfg = cfg.cluster
     project, region = cluster_cfg.project, cluster_cfg.region
     name = cluster_cfg.name or default_name(pulumi.get_stack())
@@ -106,4 +107,4 @@ def build(cfg: GcpStack, secrets: StackSecrets) -> StackOutputs:
         # The address the DNS records point at: binderhub:protect keeps it.
         opts=pulumi.ResourceOptions.merge(on_gcp, pulumi.ResourceOptions(depends_on=apis, protect=cfg.protect)),
     )
-    return deploy_platform(cfg, secrets, cluster, registry, IngressEntry(load_balancer_ip=address.address))
+    return Target(cluster=cluster, registry=registry, ingress=IngressEntry(load_balancer_ip=address.address))

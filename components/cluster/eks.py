@@ -34,6 +34,9 @@ import pulumi_kubernetes as k8s
 
 from components.cluster import NODE_PURPOSE_LABEL, USER_TAINT_KEY, USER_TAINT_VALUE, NodePools
 from components.cluster_autoscaler import (
+    CHART as AUTOSCALER_CHART,
+)
+from components.cluster_autoscaler import (
     NAMESPACE as AUTOSCALER_NAMESPACE,
 )
 from components.cluster_autoscaler import (
@@ -44,7 +47,7 @@ from components.cluster_autoscaler import (
     ClusterAutoscalerArgs,
     user_group_tags,
 )
-from versions import ChartRef
+from versions import StackCharts
 
 # The EBS CSI driver's controller service account (managed add-on defaults).
 EBS_CSI_NAMESPACE = "kube-system"
@@ -125,8 +128,7 @@ class EksClusterArgs:
     cluster_name: str
     region: str
     pools: NodePools
-    # versions.py "cluster-autoscaler" as the stack installs it (binderhub:charts, binderhub:helmValues).
-    autoscaler_chart: ChartRef
+    charts: StackCharts  # the autoscaler's is looked up in it (binderhub:charts, binderhub:helmValues)
     protect: bool = False  # the EKS control plane (and what hangs off it)
 
 
@@ -260,7 +262,7 @@ class EksCluster(pulumi.ComponentResource):
         self.autoscaler = ClusterAutoscaler(
             f"{name}-autoscaler",
             ClusterAutoscalerArgs(
-                chart=args.autoscaler_chart,
+                chart=args.charts.ref(AUTOSCALER_CHART),
                 cluster_name=args.cluster_name,
                 region=args.region,
                 partition=partition(args.region),

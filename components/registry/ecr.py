@@ -34,9 +34,10 @@ import pulumi_random as random
 from components.cluster.eks import irsa_trust_policy
 from components.helm import helm_chart
 from components.registry import RegistrySettings
-from versions import ChartRef
+from versions import StackCharts
 
 HELPER_RELEASE = "binderhub-container-registry-helper"
+CHART = "binderhub-container-registry-helper"
 # fullnameOverride pins the names the chart gives its Service and the port it listens on.
 HELPER_SERVICE = HELPER_RELEASE
 HELPER_PORT = 8080
@@ -71,9 +72,7 @@ REPOSITORY_ACTIONS = [
 
 @dataclass(frozen=True)
 class EcrRegistryArgs:
-    chart: ChartRef
-    namespace: pulumi.Input[str]  # where the helper runs (its own namespace)
-    namespace_name: str  # the same, as a plain string for the IRSA condition
+    charts: StackCharts
     prefix: str  # image names: `<repository_namespace>/<prefix>-<slug>`
     # Every repository the helper creates lies under `<repository_namespace>/`.
     repository_namespace: str
@@ -88,6 +87,9 @@ class EcrRegistryArgs:
     dns_suffix: str  # amazonaws.com (amazonaws.com.cn in China)
     oidc_provider_arn: pulumi.Input[str]
     oidc_issuer: pulumi.Input[str]
+    # The helper's own Kubernetes namespace: it runs before the hub namespace exists, and the IRSA trust
+    # conditions name it.
+    namespace: str = "binderhub-registry"
 
 
 def lifecycle_policy(expire_after_days: int) -> str:
@@ -160,6 +162,7 @@ done
 
 class EcrRegistry(pulumi.ComponentResource):
     settings: RegistrySettings
+    namespace: k8s.core.v1.Namespace
     role: aws.iam.Role
     auth_token: pulumi.Output[str]
     service_url: str
@@ -168,6 +171,13 @@ class EcrRegistry(pulumi.ComponentResource):
     def __init__(self, name: str, args: EcrRegistryArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("binderhub:registry:EcrRegistry", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        # Protected with the component under binderhub:protect (deleting it deletes the helper).
+        # Created by stacks/aws.py at the stack's root before it moved here: the alias keeps it.
+        self.namespace = k8s.core.v1.Namespace(
+            f"{name}-namespace",
+            metadata={"name": args.namespace},
+            opts=pulumi.ResourceOptions(parent=self, aliases=[pulumi.Alias(parent=pulumi.ROOT_STACK_RESOURCE)]),
+        )
         host = pulumi.Output.concat(args.account_id, f".dkr.ecr.{args.region}.{args.dns_suffix}")
         repositories = pulumi.Output.from_input(args.account_id).apply(
             lambda account: repositories_arn(args.partition, args.region, account, args.repository_namespace)
@@ -179,7 +189,7 @@ class EcrRegistry(pulumi.ComponentResource):
         self.role = aws.iam.Role(
             f"{name}-helper",
             assume_role_policy=irsa_trust_policy(
-                args.oidc_provider_arn, args.oidc_issuer, args.namespace_name, HELPER_SERVICE_ACCOUNT
+                args.oidc_provider_arn, args.oidc_issuer, args.namespace, HELPER_SERVICE_ACCOUNT
             ),
             # Deleted after the helper and the hub (they use it): then no build can create another
             # repository, and the ones created at run time go with the stack.
@@ -216,12 +226,12 @@ class EcrRegistry(pulumi.ComponentResource):
         )
 
         # BinderHub runs in another namespace: the Service's cluster DNS name, not the short one.
-        self.service_url = f"http://{HELPER_SERVICE}.{args.namespace_name}.svc:{HELPER_PORT}"
+        self.service_url = f"http://{HELPER_SERVICE}.{args.namespace}.svc:{HELPER_PORT}"
         self.release = helm_chart(
             f"{name}-helper",
-            args.chart,
+            args.charts.ref(CHART),
             HELPER_RELEASE,
-            args.namespace,
+            self.namespace.metadata.name,
             {
                 "fullnameOverride": HELPER_SERVICE,
                 "cloud_provider": "amazon",
@@ -265,7 +275,7 @@ class EcrRegistry(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{name}-lifecycle",
             assume_role_policy=irsa_trust_policy(
-                args.oidc_provider_arn, args.oidc_issuer, args.namespace_name, LIFECYCLE_SERVICE_ACCOUNT
+                args.oidc_provider_arn, args.oidc_issuer, args.namespace, LIFECYCLE_SERVICE_ACCOUNT
             ),
             opts=child,
         )
@@ -295,7 +305,7 @@ class EcrRegistry(pulumi.ComponentResource):
             f"{name}-lifecycle",
             metadata={
                 "name": LIFECYCLE_SERVICE_ACCOUNT,
-                "namespace": args.namespace,
+                "namespace": self.namespace.metadata.name,
                 "annotations": {"eks.amazonaws.com/role-arn": role.arn},
             },
             opts=child,
@@ -336,7 +346,7 @@ class EcrRegistry(pulumi.ComponentResource):
         }
         return k8s.batch.v1.CronJob(
             f"{name}-lifecycle",
-            metadata={"name": "binderhub-ecr-lifecycle", "namespace": args.namespace},
+            metadata={"name": "binderhub-ecr-lifecycle", "namespace": self.namespace.metadata.name},
             spec=spec,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[account, policy]),
         )

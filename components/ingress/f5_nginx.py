@@ -1,12 +1,17 @@
-"""IngressNginx: the F5 NGINX Ingress Controller behind a LoadBalancer Service."""
+"""F5NginxIngress: installs the F5 NGINX Ingress Controller (chart `nginx-ingress`).
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+Not the community `ingress-nginx`: annotations are `nginx.org/...`, and WebSockets are
+upgraded only for the Services an Ingress names (components/values/ingress.py).
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components.helm import release_in_own_namespace
+from components.ingress import IngressEntry
 from components.values.ingress import (
     CONTROLLER_RELEASE,
     CONTROLLER_SERVICE,
@@ -14,62 +19,67 @@ from components.values.ingress import (
     controller_values,
     hub_ingress_annotations,
 )
-from versions import ChartRef
+from config import IngressConfig
+from versions import StackCharts
+
+CHART = "nginx-ingress"
+# Its type token until it was named after what it installs: the alias keeps the deployed
+# controller, its namespace and release (children follow their parent's alias).
+FORMER_TYPE = "binderhub:ingress:IngressNginx"
 
 
 @dataclass(frozen=True)
-class IngressNginxArgs:
-    chart: ChartRef
+class F5NginxIngressArgs:
+    charts: StackCharts
+    entry: IngressEntry  # how traffic reaches it: load balancer, node addresses or host ports
     class_name: str = "nginx"
     namespace: str = "nginx-ingress"
-    # A stable address created beforehand (Azure public IP, GCP address, AWS EIPs...).
-    load_balancer_ip: pulumi.Input[str] | None = None
-    # Bare metal: the node addresses that receive traffic.
-    external_ips: Sequence[str] = ()
-    host_ports: bool = False  # bare metal: controller pods bind 80/443 on every node
-    service_annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
-    # The public address when known beforehand but not a loadBalancerIP (e.g. AWS Elastic IPs).
-    public_address: pulumi.Input[str] | None = None
-    # Must exist before the controller's LoadBalancer (e.g. the cluster's right to use the IP).
-    depends_on: Sequence[pulumi.Resource] = ()
 
 
-class IngressNginx(pulumi.ComponentResource):
+class F5NginxIngress(pulumi.ComponentResource):
+    """An `IngressController`: a namespace and the controller's release in it."""
+
     class_name: str
     address: pulumi.Output[str]  # IP (or, on some clouds, hostname) of the load balancer
-    annotations: dict[str, str]  # what hub/binder Ingresses need on this controller
+    annotations: Mapping[str, str]  # what hub/binder Ingresses need on this controller
     websocket_annotation: str  # names the Ingress's own WebSocket backends (see ingress_values)
     release: k8s.helm.v3.Release
 
-    def __init__(self, name: str, args: IngressNginxArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("binderhub:ingress:IngressNginx", name, None, opts)
+    def __init__(self, name: str, args: F5NginxIngressArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(
+            "binderhub:ingress:F5NginxIngress",
+            name,
+            None,
+            pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(aliases=[pulumi.Alias(type_=FORMER_TYPE)])),
+        )
+        entry = args.entry
         # A Release (not a v4 Chart): Helm waits for the load balancer, on install and uninstall.
         self.release = release_in_own_namespace(
             name,
             parent=self,
-            chart=args.chart,
+            chart=args.charts.ref(CHART),
             release_name=CONTROLLER_RELEASE,
             namespace=args.namespace,
             values=controller_values(
                 class_name=args.class_name,
-                load_balancer_ip=args.load_balancer_ip,
-                external_ips=args.external_ips,
-                service_annotations=args.service_annotations,
-                host_ports=args.host_ports,
+                load_balancer_ip=entry.load_balancer_ip,
+                external_ips=entry.external_ips,
+                service_annotations=entry.service_annotations,
+                host_ports=entry.host_ports,
             ),
             # Helm waits until the LoadBalancer has an address, so it can be read right after; on
             # delete it waits until the Service is gone, i.e. the cloud load balancer deleted.
             timeout=900,
             skip_crds=True,  # see enableCustomResources: nothing to install, nothing to leak
-            depends_on=args.depends_on,
+            depends_on=entry.depends_on,
         )
         self.class_name = args.class_name
-        if args.public_address is not None:
-            self.address = pulumi.Output.from_input(args.public_address)
-        elif args.load_balancer_ip is not None:
-            self.address = pulumi.Output.from_input(args.load_balancer_ip)
-        elif args.external_ips:
-            self.address = pulumi.Output.from_input(args.external_ips[0])
+        if entry.public_address is not None:
+            self.address = pulumi.Output.from_input(entry.public_address)
+        elif entry.load_balancer_ip is not None:
+            self.address = pulumi.Output.from_input(entry.load_balancer_ip)
+        elif entry.external_ips:
+            self.address = pulumi.Output.from_input(entry.external_ips[0])
         else:
             service = k8s.core.v1.Service.get(
                 f"{name}-service",
@@ -80,6 +90,13 @@ class IngressNginx(pulumi.ComponentResource):
         self.annotations = hub_ingress_annotations()
         self.websocket_annotation = WEBSOCKET_SERVICES_ANNOTATION
         self.register_outputs({"class_name": self.class_name, "address": self.address})
+
+
+def from_config(
+    name: str, cfg: IngressConfig, charts: StackCharts, entry: IngressEntry, opts: pulumi.ResourceOptions
+) -> F5NginxIngress:
+    """ingress.controller `nginx` (an `IngressControllerFactory`)."""
+    return F5NginxIngress(name, F5NginxIngressArgs(charts=charts, entry=entry, class_name=cfg.class_name), opts)
 
 
 def _load_balancer_address(status: k8s.core.v1.outputs.ServiceStatus | None) -> str:
