@@ -39,7 +39,7 @@ def read_ambient_kubeconfig() -> dict[str, Any]:
         if not path.is_file():
             continue
         found = True
-        document = _parse(path.read_text(), f"the kubeconfig {path}")
+        document = _with_absolute_paths(_parse(path.read_text(), f"the kubeconfig {path}"), path.parent)
         if not merged.get("current-context") and document.get("current-context"):
             merged["current-context"] = document["current-context"]
         for section in ("clusters", "contexts", "users"):
@@ -103,8 +103,34 @@ def _parse(text: str, where: str) -> dict[str, Any]:
         raise KubeconfigError(f"{where} is not a kubeconfig: expected a YAML document of kind Config")
     for section in ("clusters", "contexts", "users"):
         value = document.get(section)
-        if value is not None and not (isinstance(value, list) and all(isinstance(e, dict) for e in value)):
-            raise KubeconfigError(f"{where} is not a kubeconfig: {section} must be a list of named entries")
+        entry_key = section[:-1]  # each entry: {name: <string>, cluster|context|user: <map>}
+        if value is not None and not (
+            isinstance(value, list)
+            and all(
+                isinstance(e, dict) and isinstance(e.get("name"), str) and isinstance(e.get(entry_key) or {}, dict)
+                for e in value
+            )
+        ):
+            raise KubeconfigError(
+                f"{where} is not a kubeconfig: {section} must be a list of entries with a name and a {entry_key} map"
+            )
+    if not isinstance(document.get("current-context") or "", str):
+        raise KubeconfigError(f"{where} is not a kubeconfig: current-context must be a context's name")
+    return document
+
+
+# Fields holding file paths, which kubectl resolves relative to the kubeconfig file's directory
+# (client-go clientcmd `ResolveLocalPaths`); the provider would resolve them from the project.
+_PATH_FIELDS = {"clusters": ("certificate-authority",), "users": ("client-certificate", "client-key", "tokenFile")}
+
+
+def _with_absolute_paths(document: dict[str, Any], base: Path) -> dict[str, Any]:
+    for section, fields in _PATH_FIELDS.items():
+        for entry in _entries(document, section):
+            spec = entry.get(section[:-1]) or {}
+            for name in fields:
+                if isinstance(spec.get(name), str) and spec[name] and not Path(spec[name]).is_absolute():
+                    spec[name] = str((base / spec[name]).resolve())
     return document
 
 

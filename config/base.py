@@ -47,7 +47,8 @@ _DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 IMAGE_PATH_COMPONENT = re.compile(r"^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*$")
 # A URL's host: DNS labels, one or more (an in-cluster Service name like `keycloak` counts).
 _URL_HOST = re.compile(r"(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# local@domain: no spaces or ':' (a "mailto:" prefix), a DNS name after the '@' (no trailing dot).
+_EMAIL = re.compile(r"[^@\s:]+@(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}")
 K8S_VERSION = re.compile(r"^\d+\.\d+(\.\d+)?$")
 
 
@@ -97,6 +98,11 @@ def url_check(*, path: bool, what: str) -> Callable[[str], str]:
             and not parts.password
             and not parts.fragment
             and not any(c.isspace() for c in value)
+            # urlsplit drops an empty query, fragment or port ("https://h?", "https://h:"),
+            # which the raw text would then carry into image names and headers.
+            and not value.rstrip("/").endswith((":", "?", "#"))
+            and "#" not in value
+            and (path or "?" not in value)
             and (_URL_HOST.fullmatch(host) is not None or _is_ip(host))
             and (port is None or port > 0)
             and (path or (parts.path in ("", "/") and not parts.query))
@@ -131,6 +137,9 @@ def _ip(value: str) -> str:
         address = ipaddress.ip_address(value)
     except ValueError:
         raise ValueError("is not an IP address, e.g. 203.0.113.10") from None
+    # An IPv4-mapped IPv6 address (::ffff:127.0.0.1) is its IPv4 address to Kubernetes (Go's To4).
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
     # Kubernetes' Service validation (ValidateNonSpecialIP) refuses these for externalIPs.
     if address.is_unspecified or address.is_loopback or address.is_link_local or address.is_multicast:
         raise ValueError(

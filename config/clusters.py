@@ -192,9 +192,7 @@ class AzureClusterConfig(ManagedClusterConfig):
 
 
 class AwsClusterConfig(ManagedClusterConfig):
-    region: Annotated[str, matching(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$", "an AWS region like us-east-1")] = (
-        "us-east-1"
-    )
+    region: Annotated[str, matching(r"^[a-z]{2,4}(-[a-z]+){1,2}-\d+$", "an AWS region like us-east-1")] = "us-east-1"
     """AWS region, e.g. us-east-1."""
     node_size: Annotated[str, matching(_AWS_INSTANCE, "an EC2 instance type like t3.large")] = "t3.large"
     """EC2 instance type of the core node group."""
@@ -316,7 +314,11 @@ class ExistingClusterConfig(Model):
     # openebs: install OpenEBS local PV (hostpath) as the default StorageClass; existing: leave storage alone.
     storage: Literal["openebs", "existing"] = "existing"
     """openebs: install OpenEBS local PV (hostpath) as the default StorageClass; existing: leave storage alone."""
-    openebs_base_path: Annotated[str, matching(r"^/[^\s]*$", "an absolute path on the nodes")] = "/var/openebs/local"
+    openebs_base_path: Annotated[
+        str,
+        # Not the root or a path with '..': volumes are directories the provisioner creates and deletes there.
+        matching(r"^/(?!.*(?:^|/)\.\.(?:/|$))[^\s]+$", "an absolute path on the nodes other than /, without '..'"),
+    ] = "/var/openebs/local"
     """Directory on each node holding the local volumes (storage openebs)."""
     # The nodes' public addresses: traffic for the hub arrives there, and hosts derive from the first.
     external_ips: list[IpAddress] = Field(default_factory=list, alias="externalIPs")

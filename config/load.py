@@ -14,7 +14,8 @@ from pydantic import (
     ValidationError,
 )
 
-from components.values.overlay import overlay_problems, unchecked_charts
+from components.values.overlay import installed_charts, overlay_problems, unchecked_charts
+from config.advice import advice
 from config.base import NAMESPACE, SECRET_KEYS, ConfigError
 from config.git_credentials import git_credential_problems
 from config.model import CLOUDS, DEFAULT_REGISTRY, AnyStackConfig, StackConfig
@@ -36,6 +37,16 @@ def _format_errors(error: ValidationError) -> list[str]:
         message = err["msg"].removeprefix("Value error, ")
         if err["type"] == "missing":
             lines.append(f"{where}: required but not set")
+        elif (
+            err["type"] == "string_type"
+            and isinstance(err["input"], (int, float))
+            and not isinstance(err["input"], bool)
+        ):
+            # `pulumi config set --path` stores 1.30 as the number 1.3: say to write it as text.
+            lines.append(
+                f"{where}: {message} (got the number {err['input']!r}: "
+                "write it as text in quotes in the stack file, e.g. '1.30')"
+            )
         elif err["type"] != "value_error":
             lines.append(f"{where}: {message} (got {_describe(err['input'])})")
         elif isinstance(err["input"], dict):  # a rule across several keys: the keys are named in it
@@ -63,6 +74,9 @@ def _control_characters(value: Any, key: str) -> list[str]:
         if bad:
             shown = ", ".join(f"U+{ord(c):04X}" for c in bad)
             return [f"{NAMESPACE}:{key}: {_describe(value)} contains a control character ({shown}); remove it"]
+        # A user name, client id or registry login with a space around it never matches.
+        if value != value.strip():
+            return [f"{NAMESPACE}:{key}: {_describe(value)} has spaces around it; remove them"]
     return []
 
 
@@ -106,6 +120,12 @@ def parse_config(
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines)) from None
     # Once the rest is valid: which charts the stack installs, and their versions, come from it.
     problems = overlay_problems(stack, stack.helm_values)
+    installed = installed_charts(stack)
+    problems += [
+        f"{NAMESPACE}:charts.{chart}: this stack does not install {chart}, so its version does nothing "
+        f"(it installs {', '.join(sorted(installed))})"
+        for chart in sorted(set(stack.charts) - installed)
+    ]
     if problems:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(_redact(problems, data, secret_marked)))
     return stack
@@ -144,9 +164,13 @@ def _leaves(value: Any) -> list[str]:
 
 
 def _redact(lines: list[str], data: dict[str, Any], secret_marked: set[str] | frozenset[str]) -> list[str]:
+    """`lines` with each value of a secret-marked key replaced where it is quoted (messages quote
+    the values they show), so the key names and the rest of the message stay readable."""
     hidden = sorted({leaf for key in secret_marked for leaf in _leaves(data.get(key))}, key=len, reverse=True)
     for leaf in hidden:
-        lines = [line.replace(leaf, "[secret]").replace(repr(leaf)[1:-1], "[secret]") for line in lines]
+        quoted = {repr(leaf), json.dumps(leaf), f"'{leaf}'", f'"{leaf}"'}
+        for form in sorted(quoted, key=len, reverse=True):
+            lines = [line.replace(form, "[secret]") for line in lines]
     return lines
 
 
@@ -248,6 +272,8 @@ def load_config() -> tuple[StackConfig[Any], StackSecrets]:
     if problems:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
     stack_config = parse_config(raw, set(plain), _secret_marked_keys())
+    for message in advice(stack_config, set(plain)):
+        pulumi.log.warn(message)
     for chart in unchecked_charts(stack_config, stack_config.helm_values):
         pulumi.log.warn(
             f"{NAMESPACE}:{HELM_VALUES}.{chart}: not checked before the run: the program carries {chart}'s "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, Literal, TypeVar
+from urllib.parse import urlsplit
 
 import semver
 from pydantic import (
@@ -32,6 +33,7 @@ from config.base import (
     matching,
     url_check,
 )
+from config.capacity import memory_bytes
 from config.clusters import AwsClusterConfig, AzureClusterConfig, ExistingClusterConfig, GcpClusterConfig
 from versions import CHARTS
 
@@ -92,7 +94,7 @@ class RegistryConfig(Model):
         if self.type == "dockerhub" and namespace and not re.fullmatch(r"[a-z0-9]{4,30}", namespace):
             key = "registry.organization" if self.organization else "registry.username"
             problems.append(
-                f"{key} {namespace!r} becomes the image namespace docker.io/{namespace}/...: expected "
+                f"{key} {namespace!r} becomes the image namespace (docker.io/<it>/...): expected "
                 f"{_DOCKER_HUB_NAMESPACE}"
             )
         if problems:
@@ -138,7 +140,7 @@ class HostsConfig(Model):
 class TlsConfig(Model):
     enabled: bool | None = None  # default: on when a domain is set
     """HTTPS with Let's Encrypt; default: on when a domain or hosts are set."""
-    email: Annotated[Email, AfterValidator(acme_email)] | None = None
+    email: Email | None = None
     """Let's Encrypt account contact (required with TLS)."""
     server: Literal["staging", "production"] = "production"
     """Let's Encrypt production, or staging (untrusted certificates, high rate limits) for trials."""
@@ -147,7 +149,7 @@ class TlsConfig(Model):
 class IngressConfig(Model):
     controller: Literal["nginx", "existing"] = "nginx"
     """nginx: install the F5 NGINX Ingress Controller; existing: use the cluster's."""
-    class_name: DnsLabel = "nginx"
+    class_name: DnsName | DnsLabel = "nginx"
     """IngressClass the hub's Ingresses use."""
     # For an existing controller: its public address (hosts derive from it without a domain).
     address: IpAddress | None = None
@@ -159,7 +161,15 @@ class AuthConfig(Model):
     """none (anonymous Binder), github, or generic (any OAuth2/OIDC provider, e.g. Keycloak)."""
     client_id: str | None = None
     """The OAuth app's client id (its secret: binderhub:oauthClientSecret)."""
-    allowed_organizations: list[str] = Field(default_factory=list)
+    allowed_organizations: list[
+        Annotated[
+            str,
+            matching(
+                r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?::[A-Za-z0-9_.-]+)?",
+                "a GitHub organization (its login, e.g. binder-team), or org:team-slug",
+            ),
+        ]
+    ] = Field(default_factory=list)
     """github: members of these organizations (or org:team) may log in."""
     authorize_url: HttpUrl | None = None
     """generic: the provider's authorization endpoint."""
@@ -214,10 +224,20 @@ class NamedServersConfig(Model):
     """Most named servers per user; default: no limit."""
 
 
+# An image reference with a tag (distribution/reference, regexp.go): an optional registry host
+# (with a port), lowercase path components, and a tag of word characters, '.' and '-'.
+_IMAGE_WITH_TAG = re.compile(
+    r"((?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*(?::[0-9]+)?/)?"
+    r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*"
+    r":[\w][\w.-]{0,127}"
+)
+
+
 def _image_with_tag(value: str) -> str:
-    name, _, tag = value.rpartition(":")
-    if not name or not tag or "/" in tag or tag == "latest":
-        raise ValueError("is not a pinned image: expected <name>:<tag> with a tag other than 'latest'")
+    if not _IMAGE_WITH_TAG.fullmatch(value) or value.endswith(":latest"):
+        raise ValueError(
+            "is not a pinned image: expected <registry>/<lowercase name>:<tag> with a tag other than 'latest'"
+        )
     return value
 
 
@@ -243,11 +263,29 @@ class CullConfig(Model):
     """Delete culled users too; default: only when anonymous."""
 
 
+def _memory_quantity(value: str) -> str:
+    memory_bytes(value)  # a Kubernetes quantity: 50Gi, 50G, 1.5Ti
+    return value
+
+
 _ORIGIN_URL = url_check(path=False, what="'*' or one origin, scheme://host[:port] (no path, no spaces)")
 
 
 def _origin(value: str) -> str:
-    return value if value == "*" else _ORIGIN_URL(value)
+    """`*` or one origin exactly as browsers send it (RFC 6454 serialization): lowercase scheme
+    and host, no path or trailing '/', no default port; the header is compared as a string."""
+    if value == "*":
+        return value
+    _ORIGIN_URL(value)
+    parts = urlsplit(value)
+    default_port = {"http": 80, "https": 443}[parts.scheme]
+    if value != value.lower():
+        raise ValueError("must be lowercase, as browsers send an origin")
+    if value.endswith("/"):
+        raise ValueError("must have no trailing '/', as browsers send an origin")
+    if parts.port == default_port:
+        raise ValueError(f"must leave out the default port {default_port}, as browsers send an origin")
+    return value
 
 
 class CorsConfig(Model):
@@ -273,7 +311,8 @@ def _chart_versions(value: dict[str, str]) -> dict[str, str]:
         if name not in CHARTS:
             raise ValueError(f"unknown chart {name!r}; charts: {', '.join(sorted(CHARTS))}")
         # Helm takes ranges (`*`, `^4`, `>=4.0`) and `latest`; a stack pins what it was tested with.
-        if not isinstance(version, str) or not semver.Version.is_valid(version):
+        # Charts published as v1.21.1 (cert-manager) or 4.2.0: an optional `v`, then SemVer.
+        if not isinstance(version, str) or not semver.Version.is_valid(version.removeprefix("v")):
             raise ValueError(
                 f"chart {name!r} needs an exact version (SemVer, e.g. {CHARTS[name].version}), not {version!r}"
             )
@@ -326,7 +365,7 @@ class StackConfig(Model, Generic[ClusterT]):
     fancy_profiles: FancyProfilesConfig = Field(default_factory=lambda: FancyProfilesConfig.model_validate({}))
     """Service shape: build-and-launch from the hub's spawn page."""
     # service shape: the build cache's size bound (binderhub-service has no image cleaner)
-    builder_cache_size: Annotated[str, matching(r"^\d+(Mi|Gi|Ti)$", "a size like 50Gi")] = "50Gi"
+    builder_cache_size: Annotated[str, AfterValidator(_memory_quantity)] = "50Gi"
     """Service shape: size bound of the builder's image cache."""
     protect: bool = False
     """Refuse deleting what users' data and DNS depend on: cluster, registry, ingress IP, hub namespace and volumes."""
@@ -364,6 +403,18 @@ class StackConfig(Model, Generic[ClusterT]):
             problems.append("kubeconfig is only for cloud 'existing'; managed clusters produce their own")
         if self.tls_enabled and not self.tls.email:
             problems.append("tls.email is required when TLS is enabled (Let's Encrypt account contact)")
+        if self.tls_enabled and self.tls.email:
+            try:
+                acme_email(self.tls.email)
+            except ValueError as error:
+                problems.append(f"tls.email {self.tls.email!r} {error}")
+        if "oauthClientSecret" in secrets and self.auth.type == "none":
+            problems.append("the secret oauthClientSecret is set but auth.type is 'none': set auth.type or remove it")
+        if "registryPassword" in secrets and self.registry.type not in ("dockerhub", "custom"):
+            problems.append(
+                f"the secret registryPassword is set but registry.type {self.registry.type!r} does not use it "
+                "(only 'dockerhub' and 'custom' do): remove it"
+            )
         if self.domain and self.hosts:
             problems.append("set either domain (hosts binder.<domain>, hub.<domain>) or hosts, not both")
         if self.ingress.controller == "existing" and not (self.domain or self.hosts or self.ingress.address):
@@ -384,10 +435,16 @@ class StackConfig(Model, Generic[ClusterT]):
     def _name_problems(self) -> list[str]:
         """Names the cluster or Let's Encrypt would refuse, or that collide with the program's own."""
         problems: list[str] = []
-        if self.namespace in RESERVED_NAMESPACES or self.namespace.startswith("kube-"):
+        if self.namespace in RESERVED_NAMESPACES or self.namespace.startswith(RESERVED_NAMESPACE_PREFIXES):
             problems.append(
                 f"namespace {self.namespace!r} belongs to the cluster or to a component this program installs "
-                f"({', '.join(sorted(RESERVED_NAMESPACES))}, kube-*); choose another, e.g. 'binderhub'"
+                f"({', '.join(sorted(RESERVED_NAMESPACES))}, "
+                f"{', '.join(p + '*' for p in RESERVED_NAMESPACE_PREFIXES)}); choose another, e.g. 'binderhub'"
+            )
+        if self.hosts and self.hosts.binder == self.hosts.hub and self.shape == "classic":
+            problems.append(
+                f"hosts.binder and hosts.hub are both {self.hosts.hub!r}: the classic shape serves BinderHub and "
+                "JupyterHub on two hosts (shape 'service' serves BinderHub under the hub's host)"
             )
         if self.tls_enabled:
             for key, host in self._static_hosts():
@@ -481,6 +538,9 @@ class StackConfig(Model, Generic[ClusterT]):
 # Namespaces the cluster owns or this program installs into (components/cert_manager.py,
 # ingress/f5_nginx.py, openebs.py, registry/ecr.py: the ECR credential helper's); a test checks
 # the list against every Namespace the program creates.
+# Namespaces managed clusters create for their own add-ons (GKE: gke-*, gmp-*; AKS: aks-*,
+# calico-system with Calico; Tigera's operator), and Kubernetes' own.
+RESERVED_NAMESPACE_PREFIXES = ("kube-", "gke-", "gmp-", "aks-", "calico-", "tigera-")
 RESERVED_NAMESPACES = frozenset(
     {"default", "kube-system", "kube-public", "kube-node-lease", "cert-manager", "nginx-ingress", "openebs"}
     | {"binderhub-registry", "cluster-autoscaler"}
@@ -516,6 +576,14 @@ def _auth_problems(auth: AuthConfig, secrets: set[str]) -> list[str]:
         problems.append(
             f"auth.type {auth.type!r} denies everyone without an allow rule (oauthenticator 16+): set "
             f"{rules}auth.allowedUsers, auth.adminUsers or auth.allowAll: true"
+        )
+    restricting = [
+        "auth." + to_camel(k) for k in ("allowed_organizations", "allowed_groups", "allowed_users") if getattr(auth, k)
+    ]
+    if auth.allow_all and restricting:
+        problems.append(
+            f"auth.allowAll admits everyone the provider authenticates, so {', '.join(restricting)} restrict "
+            "nothing: remove allowAll to admit only them, or remove them"
         )
     if auth.type == "generic":
         missing = [k for k in ("authorize_url", "token_url", "userdata_url") if getattr(auth, k) is None]

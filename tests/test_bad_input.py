@@ -214,15 +214,15 @@ def test_a_value_that_is_not_a_url_is_refused(key: str, value: str) -> None:
 @pytest.mark.parametrize("key", sorted(URL_KEYS))
 def test_what_may_follow_the_host_is_said_per_key(key: str) -> None:
     build, takes_path = URL_KEYS[key]
+    secrets = {"registryPassword", "oauthClientSecret"} if key.startswith("auth.") else {"registryPassword"}
     cfg = merged(EXISTING, build("https://harbor.uni.edu/v2/token"))
     if takes_path:
-        parse_config(cfg, {"registryPassword", "oauthClientSecret"})
+        parse_config(cfg, secrets)
     else:
-        assert "nothing after the host" in parse_error(cfg, {"registryPassword", "oauthClientSecret"}) or (
-            "scheme://host[:port] (no path" in parse_error(cfg, {"registryPassword", "oauthClientSecret"})
-        )
+        message = parse_error(cfg, secrets)
+        assert "nothing after the host" in message or "scheme://host[:port] (no path" in message
     # In-cluster and port forms are URLs too.
-    parse_config(merged(EXISTING, build("http://keycloak:8080")), {"registryPassword", "oauthClientSecret"})
+    parse_config(merged(EXISTING, build("http://keycloak:8080")), secrets)
 
 
 @pytest.mark.parametrize("origin", ["*", "https://binder.uni.edu", "http://localhost:8888"])
@@ -330,7 +330,7 @@ def test_loopback_external_ip_registers_nothing() -> None:
 )
 def test_an_email_lets_encrypt_refuses_is_refused(email: str, why: str) -> None:
     message = parse_error({**EXISTING, "domain": "uni.edu", "tls": {"email": email}})
-    assert f"binderhub:tls.email: {email!r} " in message and why in message
+    assert f"binderhub: tls.email {email!r} " in message and why in message
 
 
 @pytest.mark.parametrize(
@@ -357,7 +357,7 @@ def test_the_committed_placeholders_are_refused_until_filled_in(stack: str) -> N
 
     run = Program(committed_stack_config(stack), {**PASSWORD, "oauthClientSecret": "s"}, stack=stack).run()
     assert isinstance(run.error, ConfigError) and run.registrations == []
-    assert "binderhub:tls.email: 'you@example.org' uses a reserved documentation domain" in str(run.error)
+    assert "binderhub: tls.email 'you@example.org' uses a reserved documentation domain" in str(run.error)
     # With the email filled in, the domain placeholder is next.
     cfg = merged(committed_stack_config(stack), {"tls": {"email": "ops@uni.edu"}})
     message = str(Program(cfg, {**PASSWORD, "oauthClientSecret": "s"}, stack=stack).run().error)
@@ -422,7 +422,7 @@ def test_every_auth_key_reaches_the_authenticator_or_is_refused(kind: str, name:
     try:
         with_key = parse_config({**EXISTING, "auth": changed}, secrets)
     except ConfigError as error:
-        assert f"auth.{key} is not used by auth.type {kind!r}" in str(error)
+        assert f"auth.{key}" in str(error), f"refused without naming auth.{key}: {error}"
         return
     without = parse_config({**EXISTING, "auth": base}, secrets)
     assert authenticator_config(with_key.auth, "s", "cb") != authenticator_config(without.auth, "s", "cb"), (
@@ -476,12 +476,14 @@ def test_every_registry_key_changes_the_deployment_or_is_refused(kind: str, name
     cloud, registry = REGISTRY_BASE[kind]
     base = merged(CLOUD_BASE[cloud], {"registry": registry})
     key = to_camel(name)
-    run = Program(merged(base, {"registry": {key: REGISTRY_VALUES[name]}}), PASSWORD).run()
+    # Only the registries that take a password get one (a password that does nothing is refused).
+    password = PASSWORD if kind in ("dockerhub", "custom") else {}
+    run = Program(merged(base, {"registry": {key: REGISTRY_VALUES[name]}}), password).run()
     if run.error is not None:
         assert isinstance(run.error, ConfigError) and run.registrations == []
         assert f"registry.{key} is not used by registry.type {kind!r}" in str(run.error)
         return
-    without = Program(base, PASSWORD).run()
+    without = Program(base, password).run()
     assert without.error is None
     assert registry_effect(run) != registry_effect(without), f"registry.{key} does nothing with {kind!r}"
 
@@ -490,7 +492,7 @@ def test_every_registry_key_changes_the_deployment_or_is_refused(kind: str, name
 
 
 @pytest.mark.parametrize(
-    "version", ["*", "latest", "^4.2.0", "~4.2", ">=4.0.0", "4", "4.2", "4.x", "v4.2.0", "4.2.0 || 4.3.0"]
+    "version", ["*", "latest", "^4.2.0", "~4.2", ">=4.0.0", "4", "4.2", "4.x", "v4.2", "4.2.0 || 4.3.0"]
 )
 @pytest.mark.parametrize("chart", sorted(CHARTS))
 def test_a_chart_version_that_floats_is_refused(chart: str, version: str) -> None:
@@ -636,3 +638,178 @@ def test_only_the_stacks_context_reaches_state_and_outputs() -> None:
     )
     assert "lab-token-0123" in everything, "the stack's own credentials must reach its provider"
     assert "payroll" not in everything
+
+
+# ------------------------------------------------------------------ found by a newcomer's review
+
+
+@pytest.mark.parametrize(
+    ("change", "key"),
+    [
+        ({"registry": {"type": "dockerhub", "username": "alice "}}, "registry.username"),
+        ({"auth": {"type": "github", "clientId": " Iv1.abc", "allowAll": True}}, "auth.clientId"),
+        ({"auth": {"type": "github", "clientId": "Iv1.abc", "allowedUsers": ["alice "]}}, "auth.allowedUsers[0]"),
+    ],
+)
+def test_spaces_around_a_value_are_refused(change: dict[str, Any], key: str) -> None:
+    message = parse_error(merged(EXISTING, change), {"registryPassword", "oauthClientSecret"})
+    assert f"binderhub:{key}: " in message and "has spaces around it" in message
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["https://harbor.uni.edu?", "https://harbor.uni.edu/?", "https://harbor.uni.edu#", "https://harbor.uni.edu:"],
+)
+def test_a_registry_url_with_an_empty_query_fragment_or_port_is_refused(value: str) -> None:
+    build, _ = URL_KEYS["registry.url"]
+    assert f"binderhub:registry.url: {value!r} is not valid" in parse_error(merged(EXISTING, build(value)))
+
+
+@pytest.mark.parametrize(
+    ("origin", "why"),
+    [
+        ("https://a.uni.edu/", "no trailing '/'"),
+        ("https://A.Uni.edu", "lowercase"),
+        ("https://a.uni.edu:443", "default port"),
+        ("http://a.uni.edu:80", "default port"),
+    ],
+)
+def test_a_cors_origin_is_written_as_browsers_send_it(origin: str, why: str) -> None:
+    message = parse_error({**EXISTING, "cors": {"allowOrigin": origin}})
+    assert f"binderhub:cors.allowOrigin: {origin!r}" in message and why in message
+
+
+@pytest.mark.parametrize(
+    "image",
+    ["quay.io/yuvipanda/Z2JH-hub:v1", "quay.io/yuvipanda/z2jh hub:v1", "quay.io/x/hub:v1:v2", "quay.io/x/hub:-bad"],
+)
+def test_a_hub_image_that_is_no_image_reference_is_refused(image: str) -> None:
+    cfg = {
+        **EXISTING,
+        "shape": "service",
+        "auth": {"type": "github", "clientId": "Iv1.abc", "allowAll": True},
+        "fancyProfiles": {"enabled": True, "hubImage": image},
+    }
+    message = parse_error(cfg, {"registryPassword", "oauthClientSecret"})
+    assert "binderhub:fancyProfiles.hubImage" in message and "is not a pinned image" in message
+
+
+@pytest.mark.parametrize("namespace", ["gmp-system", "gke-managed-system", "aks-command", "calico-system"])
+def test_managed_clusters_own_namespaces_are_refused(namespace: str) -> None:
+    assert f"namespace {namespace!r} belongs to the cluster" in parse_error({**EXISTING, "namespace": namespace})
+
+
+@pytest.mark.parametrize("address", ["::ffff:127.0.0.1", "::ffff:169.254.169.254"])
+def test_ipv4_mapped_special_addresses_are_refused(address: str) -> None:
+    message = parse_error({**EXISTING, "cluster": {"externalIPs": [address]}})
+    assert "binderhub:cluster.externalIPs.0" in message and "special address" in message
+
+
+@pytest.mark.parametrize("email", ["ops@uni.edu.", "mailto:ops@uni.edu", "ops@uni..edu"])
+def test_an_email_that_is_no_address_is_refused(email: str) -> None:
+    message = parse_error({**EXISTING, "domain": "uni.edu", "tls": {"email": email}})
+    assert f"binderhub:tls.email: {email!r} is not an email address" in message
+
+
+def test_a_reserved_email_is_fine_while_tls_is_off() -> None:
+    parse_config({**EXISTING, "tls": {"enabled": False, "email": "admin@example.org"}}, {"registryPassword"})
+
+
+def test_one_host_for_binder_and_hub_is_refused_in_the_classic_shape() -> None:
+    cfg = {**EXISTING, "hosts": {"binder": "binder.uni.edu", "hub": "binder.uni.edu"}, "tls": {"email": "a@uni.edu"}}
+    assert "hosts.binder and hosts.hub are both 'binder.uni.edu'" in parse_error(cfg)
+
+
+@pytest.mark.parametrize("org", ["https://github.com/example-org", "example org", "example-org:"])
+def test_a_github_organization_that_is_no_login_is_refused(org: str) -> None:
+    cfg = {**EXISTING, "auth": {"type": "github", "clientId": "Iv1.abc", "allowedOrganizations": [org]}}
+    message = parse_error(cfg, {"registryPassword", "oauthClientSecret"})
+    assert "binderhub:auth.allowedOrganizations.0" in message and "GitHub organization" in message
+
+
+def test_allow_all_beside_a_restricting_rule_is_refused() -> None:
+    cfg = {**EXISTING, "auth": {**AUTH_BASE["generic"], "allowAll": True, "allowedGroups": ["staff"]}}
+    message = parse_error(cfg, {"registryPassword", "oauthClientSecret"})
+    assert "auth.allowAll admits everyone" in message and "auth.allowedGroups" in message
+
+
+@pytest.mark.parametrize(
+    ("cfg", "secrets", "expected"),
+    [
+        (EXISTING, {"registryPassword", "oauthClientSecret"}, "oauthClientSecret is set but auth.type is 'none'"),
+        ({"cloud": "aws"}, {"registryPassword"}, "registryPassword is set but registry.type 'ecr' does not use it"),
+    ],
+)
+def test_a_secret_that_does_nothing_is_refused(cfg: dict[str, Any], secrets: set[str], expected: str) -> None:
+    assert expected in parse_error(cfg, secrets)
+
+
+@pytest.mark.parametrize(
+    ("change", "chart"),
+    [({"charts": {"cert-manager": "v1.21.1"}}, "cert-manager"), ({"charts": {"jupyterhub": "4.4.0"}}, "jupyterhub")],
+)
+def test_a_chart_version_for_a_chart_the_stack_does_not_install_is_refused(change: dict[str, Any], chart: str) -> None:
+    message = parse_error({**EXISTING, "tls": {"enabled": False}, **change})
+    assert f"binderhub:charts.{chart}: this stack does not install {chart}" in message
+
+
+def test_values_kubernetes_accepts_are_accepted() -> None:
+    cfg = parse_config(
+        {**EXISTING, "builderCacheSize": "50G", "ingress": {"className": "nginx.internal"}, "shape": "service"},
+        {"registryPassword"},
+    )
+    assert cfg.builder_cache_size == "50G" and cfg.ingress.class_name == "nginx.internal"
+    assert parse_config({"cloud": "aws", "cluster": {"region": "eusc-de-east-1"}}).cluster.region == "eusc-de-east-1"
+
+
+@pytest.mark.parametrize("path", ["/", "/srv/../etc", "/srv/openebs/.."])
+def test_an_openebs_path_that_would_hold_volumes_in_the_wrong_place_is_refused(path: str) -> None:
+    cfg = {**EXISTING, "cluster": {"storage": "openebs", "openebsBasePath": path}}
+    assert "binderhub:cluster.openebsBasePath" in parse_error(cfg)
+
+
+def test_a_secret_marked_key_is_redacted_only_where_its_value_is_quoted() -> None:
+    registry = {"type": "custom", "url": "https://harbor.uni.edu", "username": "robot", "project": "binder"}
+    with pytest.raises(ConfigError) as error:
+        parse_config(
+            {"cloud": "existing", "registry": registry, "namespace": "Bad_NS"}, {"registryPassword"}, {"registry"}
+        )
+    message = str(error.value)
+    assert "binderhub:namespace: 'Bad_NS' is not a DNS label" in message  # 'binder' inside words is left alone
+
+
+def test_a_number_where_text_is_expected_says_to_quote_it() -> None:
+    message = parse_error({"cloud": "aws", "cluster": {"kubernetesVersion": 1.3}})
+    assert "got the number 1.3" in message and "in quotes" in message
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {**KUBECONFIG_TWO_CONTEXTS, "contexts": ["lab"]},
+        {**KUBECONFIG_TWO_CONTEXTS, "clusters": ["lab"]},
+        {**KUBECONFIG_TWO_CONTEXTS, "current-context": ["lab"]},
+        {**KUBECONFIG_TWO_CONTEXTS, "contexts": [{"name": 5, "context": {}}]},
+    ],
+)
+def test_a_kubeconfig_of_the_wrong_shape_is_a_message_not_a_traceback(document: dict[str, Any]) -> None:
+    from kubeconfig import KubeconfigError, resolve_kubeconfig
+
+    with pytest.raises(KubeconfigError, match="is not a kubeconfig"):
+        resolve_kubeconfig(yaml.safe_dump(document), None)
+
+
+def test_relative_paths_in_the_ambient_kubeconfig_are_resolved_from_its_directory(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kubeconfig import resolve_kubeconfig
+
+    document = json.loads(json.dumps(KUBECONFIG_TWO_CONTEXTS))
+    document["clusters"][0]["cluster"]["certificate-authority"] = "ca.crt"
+    document["users"][0]["user"] = {"client-certificate": "certs/admin.crt", "client-key": "/abs/admin.key"}
+    (tmp_path / "config").write_text(yaml.safe_dump(document))
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "config"))
+    resolved = yaml.safe_load(resolve_kubeconfig(None, "lab"))
+    assert resolved["clusters"][0]["cluster"]["certificate-authority"] == str(tmp_path / "ca.crt")
+    assert resolved["users"][0]["user"]["client-certificate"] == str(tmp_path / "certs" / "admin.crt")
+    assert resolved["users"][0]["user"]["client-key"] == "/abs/admin.key"

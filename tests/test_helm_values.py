@@ -466,8 +466,11 @@ def test_the_charts_an_overlay_may_name_are_the_ones_the_stack_installs(name: st
 # Configurations that set what the catalogue (variants.py) leaves unset, so that every
 # protected path is shown in what the program renders.
 EVERY_LOGIN_KEY = {
-    "github": {**AUTH["github"], "allowAll": True, "allowedUsers": ["bob"], "adminUsers": ["root"], "passTokens": True},
-    "generic": {**AUTH["generic"], "allowAll": True, "allowedUsers": ["bob"], "passTokens": True},
+    # allowAll is refused beside a rule that restricts, so it gets configurations of its own.
+    "github": {**AUTH["github"], "allowedUsers": ["bob"], "adminUsers": ["root"], "passTokens": True},
+    "github-all": {"type": "github", "clientId": "gh-client-id", "allowAll": True},
+    "generic": {**AUTH["generic"], "allowedUsers": ["bob"], "passTokens": True},
+    "generic-all": {**{k: v for k, v in AUTH["generic"].items() if k != "allowedGroups"}, "allowAll": True},
 }
 ALL_TOKENS = {"registryPassword", "oauthClientSecret", "githubToken", "gitlabToken"}
 MORE_KEYS = [
