@@ -23,7 +23,7 @@ from components.registry import RegistrySettings
 from components.values.binderhub import binderhub_service_url, binderhub_service_values, classic_values
 from components.values.hosts import Hosts
 from components.values.jupyterhub import service_hub_values
-from components.values.settings import HubSettings, IngressSettings, RepoProviderTokens
+from components.values.settings import HubSecrets, HubSettings, IngressSettings, RepoProviderTokens
 from config import StackConfig, StackSecrets
 from versions import StackCharts
 
@@ -148,7 +148,7 @@ class BinderHubDeployment(pulumi.ComponentResource):
         )
 
 
-def _settings(args: BinderHubDeploymentArgs, secrets: Any) -> HubSettings:
+def _settings(args: BinderHubDeploymentArgs, secrets: HubSecrets) -> HubSettings:
     """The typed settings both shapes' values are built from."""
     cfg, hosts = args.config, args.hosts
     return HubSettings(
