@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import logging
 import os
 import runpy
 import tempfile
@@ -374,6 +375,8 @@ class ProgramRun:
     outputs: dict[str, StackOutput]
     calls: list[pulumi_mocks.MockCallArgs]
     error: BaseException | None = None
+    # What the program logged at warning level (pulumi.log.warn): shown in `pulumi preview`.
+    warnings: list[str] = field(default_factory=list)
 
     def of_type(self, type_token: str) -> list[Registration]:
         return [r for r in self.registrations if r.type == type_token]
@@ -601,8 +604,15 @@ class Program:
         runtime: Any = SETTINGS
         runtime.rpc_manager.clear()
         runtime.outputs.clear()
+        logged = _WarningLog()
+        _RUN_LOG.handlers[:] = [logged]  # one logger for every run: loggers are never freed
         pulumi.runtime.set_mocks(
-            mocks, project=PROJECT, stack=self.stack, preview=self.options.preview, monitor=monitor
+            mocks,
+            project=PROJECT,
+            stack=self.stack,
+            preview=self.options.preview,
+            monitor=monitor,
+            logger=_RUN_LOG,
         )
         config = {f"{PROJECT}:{k}": _config_string(v) for k, v in self.config.items()}
         config.update({f"{PROJECT}:{k}": v for k, v in self.secrets.items()})
@@ -620,7 +630,7 @@ class Program:
                 output = pulumi.Output.from_input(value)
                 resolved = _sync_await(output.future())
                 outputs[name] = StackOutput(resolved, bool(_sync_await(output.is_secret())))
-        return ProgramRun(monitor.registrations, outputs, mocks.calls, error)
+        return ProgramRun(monitor.registrations, outputs, mocks.calls, error, logged.messages)
 
 
 def _run_main() -> None:
@@ -642,6 +652,21 @@ class _cwd:  # noqa: N801
 
     def __exit__(self, *_: object) -> None:
         os.chdir(self.saved)
+
+
+_RUN_LOG = logging.getLogger("binderhub-test-run")
+_RUN_LOG.propagate = False  # a run's log goes to its ProgramRun, not to pytest's output
+
+
+class _WarningLog(logging.Handler):
+    """The engine's log of one run (the mock engine writes pulumi.log.* to a Python logger)."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
 
 
 class _ambient_kubeconfig:  # noqa: N801
