@@ -23,6 +23,7 @@ from components.registry import RegistrySettings
 from components.values.binderhub import binderhub_service_url, binderhub_service_values, classic_values
 from components.values.hosts import Hosts
 from components.values.jupyterhub import service_hub_values
+from components.values.network_policy import build_egress_policies
 from components.values.settings import HubSecrets, HubSettings, IngressSettings, RepoProviderTokens
 from config import StackConfig, StackSecrets
 from versions import StackCharts
@@ -95,6 +96,15 @@ class BinderHubDeployment(pulumi.ComponentResource):
             moved, pulumi.ResourceOptions(transforms=[protect_volume_claims] if cfg.protect else None)
         )
         depends_on = [*args.registry.depends_on, *args.storage_depends_on, *issuer]
+        # Builds run strangers' code: keep it from the cloud's metadata endpoint (with network
+        # policy enforced, as on every cluster the program creates).
+        for policy in build_egress_policies(cfg.namespace, cfg.shape):
+            k8s.networking.v1.NetworkPolicy(
+                f"{name}-{policy['metadata']['name']}",
+                metadata={"name": policy["metadata"]["name"], "namespace": self.namespace.metadata.name},
+                spec=policy["spec"],
+                opts=pulumi.ResourceOptions(parent=self),
+            )
         if cfg.shape == "classic":
             self._classic(args, depends_on, on_hub)
         else:
@@ -177,6 +187,10 @@ def _settings(args: BinderHubDeploymentArgs, secrets: HubSecrets) -> HubSettings
         binder_ui=cfg.binder_ui,
         fancy_profiles_image=cfg.fancy_profiles.hub_image if cfg.fancy_profiles.enabled else None,
         builder_cache_size=cfg.builder_cache_size,
+        resources=cfg.resources,
+        dedicated_pools=cfg.dedicated_pools,
+        quota_total=cfg.launch_quotas[0],
+        quota_per_repo=cfg.launch_quotas[1],
     )
 
 

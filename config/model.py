@@ -33,8 +33,22 @@ from config.base import (
     matching,
     url_check,
 )
-from config.capacity import memory_bytes
-from config.clusters import AwsClusterConfig, AzureClusterConfig, ExistingClusterConfig, GcpClusterConfig
+from config.capacity import (
+    LaunchQuotaConfig,
+    ResourcesConfig,
+    default_quotas,
+    fit_problems,
+    memory_bytes,
+    node_capacity,
+    servers_per_node,
+)
+from config.clusters import (
+    AwsClusterConfig,
+    AzureClusterConfig,
+    ExistingClusterConfig,
+    GcpClusterConfig,
+    ManagedClusterConfig,
+)
 from versions import CHARTS
 
 RegistryType = Literal["acr", "ecr", "artifact-registry", "dockerhub", "custom", "none"]
@@ -371,6 +385,10 @@ class StackConfig(Model, Generic[ClusterT]):
     """Refuse deleting what users' data and DNS depend on: cluster, registry, ingress IP, hub namespace and volumes."""
     charts: Annotated[dict[str, str], AfterValidator(_chart_versions)] = Field(default_factory=dict)
     """Per-chart exact version overrides of versions.py, e.g. {binderhub: <version>}."""
+    resources: ResourcesConfig = Field(default_factory=lambda: ResourcesConfig.model_validate({}))
+    """CPU and memory guarantee and limit of each user server (`user`) and build pod (`build`)."""
+    launch_quota: LaunchQuotaConfig = Field(default_factory=lambda: LaunchQuotaConfig.model_validate({}))
+    """Servers running at once (`total`) and per repository (`perRepo`); default: from the user pool's size."""
     helm_values: dict[str, dict[str, Any]] = Field(default_factory=dict)
     """Per-chart Helm values (chart: values map) merged over the program's; keys the program sets are refused."""
 
@@ -379,6 +397,26 @@ class StackConfig(Model, Generic[ClusterT]):
         if self.tls.enabled is None:
             return self.domain is not None or self.hosts is not None
         return self.tls.enabled
+
+    @property
+    def dedicated_pools(self) -> bool:
+        """The clusters the program creates have a labelled core pool and a tainted user pool."""
+        return self.cloud != "existing"
+
+    @property
+    def launch_quotas(self) -> tuple[int | None, int | None]:
+        """(total, per repository) for BinderHub: configured, else what `userMaxNodes` user nodes
+        hold by the user servers' guarantees; per repository only on anonymous hubs (a class
+        launching one repository behind a login is not abuse)."""
+        capacity = None
+        if isinstance(self.cluster, ManagedClusterConfig):
+            node = node_capacity(self.cloud, self.cluster.user_node_size)
+            if node is not None:
+                capacity = self.cluster.user_max_nodes * servers_per_node(node, self.resources.user)
+        total, per_repo = default_quotas(capacity, self.launch_quota)
+        if self.launch_quota.per_repo is None and self.auth.type != "none":
+            per_repo = None
+        return total, per_repo
 
     @property
     def cull_users(self) -> bool:
@@ -426,11 +464,20 @@ class StackConfig(Model, Generic[ClusterT]):
             problems.append("ingress.address is only for ingress.controller 'existing'")
         problems += _auth_problems(self.auth, secrets)
         problems += self._name_problems()
+        problems += self._capacity_problems()
         problems += self._shape_problems()
         problems += self._node_problems()
         if problems:
             raise ValueError("\n".join(problems))
         return self
+
+    def _capacity_problems(self) -> list[str]:
+        """Limits a user node cannot give one pod (the size read from its name; unknown: unchecked)."""
+        if not isinstance(self.cluster, ManagedClusterConfig):
+            return []
+        size = self.cluster.user_node_size
+        node = node_capacity(self.cloud, size)
+        return fit_problems(node, size, self.resources) if node is not None else []
 
     def _name_problems(self) -> list[str]:
         """Names the cluster or Let's Encrypt would refuse, or that collide with the program's own."""

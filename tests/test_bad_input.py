@@ -813,3 +813,38 @@ def test_relative_paths_in_the_ambient_kubeconfig_are_resolved_from_its_director
     assert resolved["clusters"][0]["cluster"]["certificate-authority"] == str(tmp_path / "ca.crt")
     assert resolved["users"][0]["user"]["client-certificate"] == str(tmp_path / "certs" / "admin.crt")
     assert resolved["users"][0]["user"]["client-key"] == "/abs/admin.key"
+
+
+# ------------------------------------------------------------------ capacity (issue #16)
+
+
+@pytest.mark.parametrize(
+    ("change", "fragment"),
+    [
+        ({"resources": {"user": {"memoryGuarantee": "3G"}}}, "memoryGuarantee (3G) exceeds memoryLimit (2G)"),
+        ({"resources": {"build": {"cpuGuarantee": 4}}}, "cpuGuarantee (4.0) exceeds cpuLimit (2.0)"),
+        ({"resources": {"user": {"memoryLimit": "64G"}}}, "resources.user.memoryLimit '64G' does not fit a user node"),
+        ({"resources": {"build": {"cpuLimit": 16}}}, "resources.build.cpuLimit 16 exceeds the 4 vCPUs"),
+        ({"resources": {"user": {"memoryLimit": "2 GB"}}}, "is not a memory size"),
+        ({"launchQuota": {"total": 0}}, "binderhub:launchQuota.total"),
+    ],
+)
+def test_resources_a_user_node_cannot_give_are_refused_first(change: dict[str, Any], fragment: str) -> None:
+    from harness import stack_file_config
+
+    message = refused(merged(stack_file_config("prod"), change), {"oauthClientSecret": "s"})
+    assert fragment in message
+
+
+def test_quotas_follow_the_user_pool_and_only_anonymous_hubs_get_a_per_repository_quota() -> None:
+    from harness import stack_file_config
+
+    # prod: 10 user nodes of Standard_E4s_v5 (32 GiB, about 28.8 GiB allocatable): 30 servers of 1 GB each.
+    prod = parse_config(stack_file_config("prod"), {"oauthClientSecret"})
+    assert prod.launch_quotas == (300, None)
+    # aws (anonymous): 3 nodes of m5.2xlarge (32 GiB): 90 servers, half of them for one repository.
+    assert parse_config(stack_file_config("aws")).launch_quotas == (90, 45)
+    # An existing cluster's size is unknown: no quota unless configured.
+    assert parse_config(EXISTING, {"registryPassword"}).launch_quotas == (None, None)
+    configured = parse_config({**EXISTING, "launchQuota": {"total": 40}}, {"registryPassword"})
+    assert configured.launch_quotas == (40, 20)

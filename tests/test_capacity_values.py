@@ -16,7 +16,8 @@ def test_user_servers_reserve_and_are_limited_to_what_is_configured() -> None:
     # z2jh's own keys (singleuser.cpu/memory.guarantee/limit), mybinder.org-like defaults.
     assert values["singleuser"] == {
         "cpu": {"guarantee": 0.1, "limit": 1.0},
-        "memory": {"guarantee": "1G", "limit": "2G"},
+        # Bytes: KubeSpawner would read "1G" as 2**30 (see z2jh_capacity_values).
+        "memory": {"guarantee": 10**9, "limit": 2 * 10**9},
     }
     assert "scheduling" not in values  # no pool labels to require on an existing cluster
 

@@ -10,6 +10,12 @@ from typing import Any
 import pulumi
 
 from components.registry import RegistrySettings
+from components.values.capacity import (
+    build_executor_config,
+    builder_placement,
+    launch_quota_config,
+    z2jh_capacity_values,
+)
 from components.values.jupyterhub import (
     HUB_API_URL_LOCAL,
     HUB_TLS_SECRET,
@@ -23,6 +29,7 @@ from components.values.jupyterhub import (
     image_pull_secret,
     ingress_values,
 )
+from components.values.overlay import merge
 from components.values.settings import HubSettings, RepoProviderTokens
 from config.git_credentials import GitCredential, parse_git_credential, same_host_spec
 
@@ -122,7 +129,9 @@ def binderhub_config(s: HubSettings, *, hub_url_local: str, service_credentials:
             launcher["named_server_limit_per_user"] = s.named_servers.limit_per_user
         config["Launcher"] = launcher
     config.update(s.registry.binderhub_config)
-    return config
+    # What builds reserve, and how many servers may run (BinderHub's own keys, merged per class).
+    capacity = merge(build_executor_config(s.resources.build), launch_quota_config(s.quota_total, s.quota_per_repo))
+    return merge(config, capacity)
 
 
 def classic_values(s: HubSettings) -> dict[str, Any]:
@@ -151,8 +160,9 @@ def classic_values(s: HubSettings) -> dict[str, Any]:
         "service": {"type": "ClusterIP"},
         "config": binderhub_config(s, hub_url_local=HUB_URL_LOCAL, service_credentials=False),
         "ingress": ingress_values(s.binder_host, s.ingress, BINDER_TLS_SECRET),
-        "jupyterhub": jupyterhub,
+        "jupyterhub": merge(jupyterhub, z2jh_capacity_values(s.resources.user, s.dedicated_pools)),
     }
+    values = merge(values, builder_placement("classic", s.dedicated_pools))
     if s.registry.use_registry and s.registry.username is not None:
         values["registry"] = {
             "url": s.registry.auth_url,
@@ -208,7 +218,11 @@ def binderhub_service_values(s: HubSettings, *, api_token_secret: str, api_token
         "service": {"type": "ClusterIP", "port": BINDERHUB_SERVICE_PORT},
         # No image cleaner in this chart: bound the build cache, which is dropped when full.
         "dockerApi": {"storage": {"emptyDir": {"sizeLimit": s.builder_cache_size}}},
+        # The chart's builder policies allow the metadata endpoint; the hub component creates
+        # stricter ones instead (components/values/network_policy.py: policies only add up).
+        "networkPolicy": {"enabled": False},
     }
+    values = merge(values, builder_placement("service", s.dedicated_pools))
     if s.registry.use_registry and s.registry.username is not None:
         values["buildPodsRegistryCredentials"] = {
             "server": s.registry.auth_url,

@@ -12,7 +12,7 @@ user pods are pending. On an existing cluster without those labels z2jh's `prefe
 
 from typing import Any
 
-from config.capacity import PodResources
+from config.capacity import PodResources, memory_bytes
 
 NODE_PURPOSE = "hub.jupyter.org/node-purpose"
 USER_NODES = {NODE_PURPOSE: "user"}
@@ -31,7 +31,9 @@ def z2jh_capacity_values(user: PodResources, dedicated_pools: bool) -> dict[str,
     values: dict[str, Any] = {
         "singleuser": {
             "cpu": {"guarantee": user.cpu_guarantee, "limit": user.cpu_limit},
-            "memory": {"guarantee": user.memory_guarantee, "limit": user.memory_limit},
+            # In bytes: KubeSpawner reads "1G" as 2**30 bytes (its ByteSpecification), Kubernetes
+            # and this program's config as 10**9; a number means the same to both.
+            "memory": {"guarantee": memory_bytes(user.memory_guarantee), "limit": memory_bytes(user.memory_limit)},
         }
     }
     if dedicated_pools:

@@ -309,6 +309,15 @@ def _hub(*, service_shape: bool) -> dict[str, Owner]:
         "imagePullSecret.username": REGISTRY_USER,
         "imagePullSecret.password": REGISTRY_PASSWORD,
         "singleuser.cmd": _owner("the server command that fits the login", "auth.type"),
+        **{
+            f"singleuser.{what}.{bound}": _owner("what each server reserves and may use", "resources.user")
+            for what in ("cpu", "memory")
+            for bound in ("guarantee", "limit")
+        },
+        **{
+            f"scheduling.{pods}.nodeAffinity.matchNodePurpose": _owner("the pools the program creates", "cloud")
+            for pods in ("userPods", "corePods")
+        },
     }
     if service_shape:
         entries |= {
@@ -346,6 +355,9 @@ def _binderhub_config(*, service_shape: bool) -> dict[str, Owner]:
         "Launcher.named_server_limit_per_user": _owner("named servers", "namedServers.limitPerUser"),
         "ExternalRegistryHelper.service_url": _owner("the ECR registry helper's address", "registry.type"),
         "ExternalRegistryHelper.auth_token": _owner(f"the registry helper's token, {GENERATED}"),
+        "KubernetesBuildExecutor.resources": _owner("what each build reserves and may use", "resources.build"),
+        "LaunchQuota.total_quota": _owner("servers running at once", "launchQuota.total", "cluster.userMaxNodes"),
+        "BinderHub.per_repo_quota": _owner("servers of one repository at once", "launchQuota.perRepo"),
     }
     if service_shape:
         entries |= {
@@ -353,9 +365,11 @@ def _binderhub_config(*, service_shape: bool) -> dict[str, Owner]:
             "BinderHub.enable_api_only_mode": _owner("BinderHub's page", "binderUI"),
             "DockerRegistry.username": REGISTRY_USER,
             "DockerRegistry.password": REGISTRY_PASSWORD,
+            "KubernetesBuildExecutor.node_selector": _owner("builds run on the user pool", "cloud"),
         }
     else:
         entries["DockerRegistry.auth_config_url"] = REGISTRY
+        entries["BinderHub.build_node_selector"] = _owner("builds and their daemons run on the user pool", "cloud")
     return entries
 
 
@@ -390,6 +404,10 @@ PROTECTED: dict[str, tuple[Protected, ...]] = {
                 "extraEnv": _owner(f"how BinderHub reaches the hub: its API token ({GENERATED}), URL and OAuth client"),
                 "service.port": _owner("the port the hub sends /services/binder/ to"),
                 "dockerApi.storage.emptyDir.sizeLimit": _owner("the build cache's bound", "builderCacheSize"),
+                "dockerApi.nodeSelector": _owner("the build daemons run on the user pool", "cloud"),
+                "networkPolicy.enabled": _owner(
+                    "the chart's builder policies allow the metadata endpoint: the program's replace them"
+                ),
                 "buildPodsRegistryCredentials.server": REGISTRY,
                 "buildPodsRegistryCredentials.username": REGISTRY_USER,
                 "buildPodsRegistryCredentials.password": REGISTRY_PASSWORD,

@@ -7,6 +7,7 @@ import pulumi
 
 from components.registry import RegistrySettings
 from config import AuthConfig, CullConfig, NamedServersConfig
+from config.capacity import ResourcesConfig
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,10 @@ class HubSettings:
     binder_ui: bool = True
     fancy_profiles_image: str | None = None
     builder_cache_size: str = "50Gi"
+    resources: ResourcesConfig = field(default_factory=lambda: ResourcesConfig.model_validate({}))
+    dedicated_pools: bool = False  # a labelled core pool and a tainted user pool (managed clouds)
+    quota_total: int | None = None  # LaunchQuota.total_quota; None: no quota
+    quota_per_repo: int | None = None  # BinderHub.per_repo_quota; None: no quota
 
     @property
     def authenticated(self) -> bool:

@@ -56,8 +56,8 @@ class NodeTemplate:
 class Pod:
     """What the filters read of a pod spec: tolerations, affinity, nodeSelector, requests."""
 
-    tolerations: list[Mapping[str, Any]] = field(default_factory=list)
-    required_terms: list[Mapping[str, Any]] = field(default_factory=list)
+    tolerations: Sequence[Mapping[str, Any]] = field(default_factory=list)
+    required_terms: Sequence[Mapping[str, Any]] = field(default_factory=list)
     node_selector: Mapping[str, str] = field(default_factory=dict)
     cpu: float = 0.0
     memory: float = 0.0
