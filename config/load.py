@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Any, TypeVar, get_args, get_origin
@@ -229,6 +230,44 @@ def _secret_marked_keys() -> set[str]:
     }
 
 
+# A stack name that names cloud resources as it is: lowercase letters, digits and '-'.
+_PLAIN_STACK_NAME = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?")
+
+
+def stack_name_problems(cfg: StackConfig[Any], stack: str, project: str) -> list[str]:
+    """Why `stack`'s cloud resource names would be shared with another stack's, if they would.
+
+    The managed clouds name the cluster (and on GCP the registry repository and address) after
+    `<project>-<stack>`, lowercased and cut to the cloud's limit (GKE 40, AKS 54 characters):
+    `team.a` and `team-a`, `Prod` and `prod`, or two long names alike at the start, would share
+    them, and the second stack's `pulumi up` would fail or take over the first's.
+    """
+    if cfg.cloud == "existing":
+        return []
+    problems = []
+    if not _PLAIN_STACK_NAME.fullmatch(stack):
+        problems.append(
+            f"stack {stack!r}: on cloud {cfg.cloud!r} the stack name names cloud resources, where it is "
+            "lowercased and its other characters become '-', so another stack could share them: use a stack "
+            "name of lowercase letters, digits and '-'"
+        )
+    # Derived names only: an explicit GKE name, or an AKS cluster in a resource group of its own
+    # (AKS names are unique per group), cannot meet another stack's.
+    limits = {
+        "gcp": (40, "GKE", "cluster.name", cfg.cloud == "gcp" and cfg.cluster.name is None),
+        "azure": (54, "AKS", "cluster.resourceGroup", cfg.cloud == "azure" and cfg.cluster.resource_group is None),
+    }
+    limit, what, key, derived = limits.get(cfg.cloud, (0, "", "", False))
+    if derived and len(f"{project}-{stack}") > limit:
+        hint = f"set binderhub:{key} or use"
+        problems.append(
+            f"stack {stack!r}: {project}-{stack} is longer than the {limit}-character limit of {what} names, so it "
+            f"would be cut and could equal another stack's: {hint} a stack name of at most "
+            f"{limit - len(project) - 1} characters"
+        )
+    return problems
+
+
 def load_config() -> tuple[StackConfig[Any], StackSecrets]:
     """Read `binderhub:*` from the stack; raise ConfigError before anything is created.
 
@@ -272,6 +311,9 @@ def load_config() -> tuple[StackConfig[Any], StackSecrets]:
     if problems:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
     stack_config = parse_config(raw, set(plain), _secret_marked_keys())
+    problems = stack_name_problems(stack_config, pulumi.get_stack(), pulumi.get_project())
+    if problems:
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
     for message in advice(stack_config, set(plain)):
         pulumi.log.warn(message)
     for chart in unchecked_charts(stack_config, stack_config.helm_values):

@@ -848,3 +848,28 @@ def test_quotas_follow_the_user_pool_and_only_anonymous_hubs_get_a_per_repositor
     assert parse_config(EXISTING, {"registryPassword"}).launch_quotas == (None, None)
     configured = parse_config({**EXISTING, "launchQuota": {"total": 40}}, {"registryPassword"})
     assert configured.launch_quotas == (40, 20)
+
+
+# ------------------------------------------------------------------ stacks sharing cloud names
+
+
+@pytest.mark.parametrize(
+    ("cloud", "stack", "fragment"),
+    [
+        ("gcp", "team.a", "lowercase letters, digits and '-'"),
+        ("azure", "Prod", "lowercase letters, digits and '-'"),
+        ("aws", "team_a", "lowercase letters, digits and '-'"),
+        ("gcp", "teaching-europe-winter-term-2025-a", "longer than the 40-character limit of GKE names"),
+        ("azure", "x" * 50, "longer than the 54-character limit of AKS names"),
+    ],
+)
+def test_a_stack_name_two_stacks_would_share_as_cloud_names_is_refused(cloud: str, stack: str, fragment: str) -> None:
+    run = Program(CLOUD_BASE[cloud], {}, stack=stack).run()
+    assert isinstance(run.error, ConfigError) and run.registrations == [], repr(run.error)
+    assert f"stack {stack!r}" in str(run.error) and fragment in str(run.error)
+
+
+def test_an_explicit_gke_name_lifts_the_length_rule_and_existing_clusters_take_any_name() -> None:
+    named = {**CLOUD_BASE["gcp"], "cluster": {"project": "my-binder-123", "name": "teaching-a"}}
+    assert Program(named, {}, stack="teaching-europe-winter-term-2025-a").run().error is None
+    assert Program(EXISTING, PASSWORD, stack="Team.A_dev").run().error is None

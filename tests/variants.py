@@ -330,7 +330,15 @@ _CATALOGUE = [
     _variant(
         "azure-pinned-version", {"cloud": "azure", "cluster": {"kubernetesVersion": "1.33.2"}}, (), NGINX, *CLASSIC
     ),
-    _variant("azure-long-stack-name", {"cloud": "azure"}, (), NGINX, *CLASSIC, stack="feature-" + "x" * 70),
+    # A resource group of its own: without one, a name this long is refused (it would be cut).
+    _variant(
+        "azure-long-stack-name",
+        {"cloud": "azure", "cluster": {"resourceGroup": "binder-feature-previews"}},
+        (),
+        NGINX,
+        *CLASSIC,
+        stack="feature-" + "x" * 70,
+    ),
     # ------------------------------------------------------------ AWS
     _stack("aws", (), NGINX, ECR_HELPER, AUTOSCALER, *CLASSIC),
     _stack(
