@@ -98,7 +98,7 @@ class BinderHubDeployment(pulumi.ComponentResource):
         depends_on = [*args.registry.depends_on, *args.storage_depends_on, *issuer]
         # Builds run strangers' code: keep it from the cloud's metadata endpoint (with network
         # policy enforced, as on every cluster the program creates).
-        for policy in build_egress_policies(cfg.namespace, cfg.shape):
+        for policy in build_egress_policies(cfg.namespace, cfg.shape, cfg.registry.type == "custom"):
             k8s.networking.v1.NetworkPolicy(
                 f"{name}-{policy['metadata']['name']}",
                 metadata={"name": policy["metadata"]["name"], "namespace": self.namespace.metadata.name},

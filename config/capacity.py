@@ -123,16 +123,27 @@ class NodeCapacity:
 
     @property
     def allocatable_memory(self) -> int:
-        """Memory pods can request: the kubelet and system reserve roughly 10% and at least 0.75 GiB
-        (the order of the managed clouds' reservation tables)."""
-        return self.memory_bytes - max(int(0.1 * self.memory_bytes), int(0.75 * GIB))
+        """Memory pods can request: capacity minus the kubelet's reservation and eviction threshold.
+
+        GKE's published tiers (cloud.google.com/kubernetes-engine/docs/concepts/plan-node-sizes,
+        also AKS's before Kubernetes 1.29): 25% of the first 4 GiB, 20% of the next 4, 10% of the
+        next 8, 6% of the next 112, 2% above, and 100 MiB for eviction. EKS reserves less, so on
+        EKS this errs on the safe side.
+        """
+        reserved, left = 0.0, float(self.memory_bytes)
+        for size, share in ((4 * GIB, 0.25), (4 * GIB, 0.20), (8 * GIB, 0.10), (112 * GIB, 0.06), (float("inf"), 0.02)):
+            part = min(left, size)
+            reserved += part * share
+            left -= part
+        return int(self.memory_bytes - reserved - 100 * 2**20)
 
 
 # GiB of memory per vCPU by machine family (the clouds' published size tables).
-_AZURE_GIB_PER_CPU = {"D": 4, "E": 8, "F": 2}  # B-series sizes vary (B2s 4 GiB, B2ms 8 GiB): no rule
+_AZURE_GIB_PER_CPU = {"D": 4.0, "E": 8.0, "F": 2.0}  # B-series sizes vary (B2s 4 GiB, B2ms 8 GiB): no rule
 _AWS_GIB_PER_CPU = {"m": 4, "t": 4, "c": 2, "r": 8}
-_AWS_SIZE_CPUS = {"medium": 2, "large": 2, "xlarge": 4}
-_GCP_GIB_PER_CPU = {"standard": 4, "highmem": 8, "highcpu": 1}
+_AWS_SIZE_CPUS = {"large": 2, "xlarge": 4}
+_GCP_GIB_PER_CPU = {"standard": 4.0, "highmem": 8.0, "highcpu": 1.0}
+_GCP_N1_GIB_PER_CPU = {"standard": 3.75, "highmem": 6.5, "highcpu": 0.9}
 
 
 def node_capacity(cloud: str, size: str) -> NodeCapacity | None:
@@ -142,21 +153,28 @@ def node_capacity(cloud: str, size: str) -> NodeCapacity | None:
     GCP `<series>-<standard|highmem|highcpu>-<vCPUs>`. Families outside the tables above give None.
     """
     if cloud == "azure":
-        match = re.fullmatch(r"Standard_([A-Z])[A-Z]*(\d+)(?:-(\d+))?[a-z]*(?:_[A-Za-z0-9]+)*", size)
+        match = re.fullmatch(r"Standard_([A-Z])[A-Z]*(\d+)(?:-(\d+))?([a-z]*)(?:_v(\d+))?", size)
         if match and match.group(1) in _AZURE_GIB_PER_CPU:
             cpus = int(match.group(2))  # constrained sizes keep the memory of the full size
-            return NodeCapacity(int(match.group(3) or cpus), cpus * _AZURE_GIB_PER_CPU[match.group(1)] * GIB)
+            per_cpu = _AZURE_GIB_PER_CPU[match.group(1)]
+            if match.group(1) == "D":
+                # Dl*: low memory, 2 GiB per vCPU; D and Dv2 (DS2_v2): 3.5 GiB; Dv3 and later: 4.
+                per_cpu = 2.0 if "l" in match.group(4) else 3.5 if (match.group(5) or "2") == "2" else 4.0
+            return NodeCapacity(int(match.group(3) or cpus), int(cpus * per_cpu * GIB))
     if cloud == "aws":
         match = re.fullmatch(r"([a-z])\d+[a-z]*\.(\d*)(medium|large|xlarge)", size)
         if match and match.group(1) in _AWS_GIB_PER_CPU:
+            family, per_cpu = match.group(1), _AWS_GIB_PER_CPU[match.group(1)]
+            if match.group(3) == "medium":  # burstable t*.medium: 2 vCPUs, 4 GiB; others one vCPU
+                return NodeCapacity(2, 4 * GIB) if family == "t" else NodeCapacity(1, per_cpu * GIB)
             cpus = _AWS_SIZE_CPUS[match.group(3)] * int(match.group(2) or 1)
-            gib = 4 if match.group(3) == "medium" else cpus * _AWS_GIB_PER_CPU[match.group(1)]
-            return NodeCapacity(cpus, gib * GIB)
+            return NodeCapacity(cpus, cpus * per_cpu * GIB)
     if cloud == "gcp":
-        match = re.fullmatch(r"[a-z0-9]+-(standard|highmem|highcpu)-(\d+)", size)
+        match = re.fullmatch(r"([a-z0-9]+)-(standard|highmem|highcpu)-(\d+)", size)
         if match:
-            cpus = int(match.group(2))
-            return NodeCapacity(cpus, cpus * _GCP_GIB_PER_CPU[match.group(1)] * GIB)
+            cpus = int(match.group(3))
+            table = _GCP_N1_GIB_PER_CPU if match.group(1) == "n1" else _GCP_GIB_PER_CPU
+            return NodeCapacity(cpus, int(cpus * table[match.group(2)] * GIB))
     return None
 
 

@@ -477,7 +477,15 @@ class StackConfig(Model, Generic[ClusterT]):
             return []
         size = self.cluster.user_node_size
         node = node_capacity(self.cloud, size)
-        return fit_problems(node, size, self.resources) if node is not None else []
+        if node is None:
+            if self.launch_quota.total is None:
+                return [
+                    f"cluster.userNodeSize {size!r}: the program cannot read its memory from the name, so it can "
+                    "neither check resources against it nor derive the launch quota: set launchQuota.total (the "
+                    "most servers that may run at once)"
+                ]
+            return []
+        return fit_problems(node, size, self.resources)
 
     def _name_problems(self) -> list[str]:
         """Names the cluster or Let's Encrypt would refuse, or that collide with the program's own."""

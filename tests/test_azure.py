@@ -307,6 +307,8 @@ def test_valid_locations_and_sizes_pass() -> None:
                 "nodeSize": "Standard_E4-2s_v3",
                 "userNodeSize": "Standard_NC24ads_A100_v4",
             },
+            # A GPU size's memory cannot be read from its name: the quota is then the operator's.
+            "launchQuota": {"total": 20},
         }
     )
     assert cfg.cluster.location == "eastus2"

@@ -32,10 +32,14 @@ from config.capacity import (
         ("gcp", "n2-standard-4", 4, 16),
         ("gcp", "e2-standard-2", 2, 8),
         ("gcp", "n2-highmem-8", 8, 64),
+        ("azure", "Standard_D4ls_v5", 4, 8),  # 'l': low memory
+        ("azure", "Standard_DS2_v2", 2, 7),  # Dv2: 3.5 GiB per vCPU
+        ("gcp", "n1-highmem-4", 4, 26),
+        ("aws", "c7g.medium", 1, 2),
     ],
 )
-def test_machine_sizes_are_read_from_their_names(cloud: str, size: str, cpus: int, gib: int) -> None:
-    assert node_capacity(cloud, size) == NodeCapacity(cpus, gib * GIB)
+def test_machine_sizes_are_read_from_their_names(cloud: str, size: str, cpus: int, gib: float) -> None:
+    assert node_capacity(cloud, size) == NodeCapacity(cpus, int(gib * GIB))
 
 
 @pytest.mark.parametrize(("cloud", "size"), [("azure", "Standard_B2s"), ("aws", "x1e.xlarge"), ("gcp", "e2-medium")])
@@ -54,11 +58,18 @@ def test_what_kubernetes_would_refuse_is_not_a_memory_size(quantity: str) -> Non
         memory_bytes(quantity)
 
 
-def test_a_16_gib_node_holds_fifteen_1g_servers() -> None:
-    # 16 GiB - 1.6 GiB reserved = 14.4 GiB = 15.46 GB: 15 servers of 1 GB; 4 CPUs / 0.1 = 38.
+def test_the_kubelet_reservation_follows_the_published_tiers() -> None:
+    # 16 GiB: 25% of 4 + 20% of 4 + 10% of 8 = 2.6 GiB, and 100 MiB eviction: 13.3 GiB left.
+    assert NodeCapacity(4, 16 * GIB).allocatable_memory == int(16 * GIB - 2.6 * GIB - 100 * 2**20)
+    # 32 GiB: 2.6 GiB + 6% of 16 GiB = 3.56 GiB.
+    assert NodeCapacity(8, 32 * GIB).allocatable_memory == int(32 * GIB - 3.56 * GIB - 100 * 2**20)
+
+
+def test_a_16_gib_node_holds_fourteen_1g_servers() -> None:
+    # 13.3 GiB = 14.28 GB: 14 servers of 1 GB; 4 CPUs / 0.1 = 38.
     node = NodeCapacity(4, 16 * GIB)
     user = ResourcesConfig.model_validate({}).user
-    assert servers_per_node(node, user) == 15
+    assert servers_per_node(node, user) == 14
     # CPU-bound when the CPU guarantee is large: (4 - 0.2) / 1 = 3.
     heavy = PodResources.model_validate(
         {"cpuGuarantee": 1, "cpuLimit": 1, "memoryGuarantee": "1G", "memoryLimit": "1G"}

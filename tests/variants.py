@@ -377,6 +377,8 @@ _CATALOGUE = [
     _stack("aws", (), NGINX, ECR_HELPER, AUTOSCALER, *CLASSIC, name="aws-protected", protect=True),
     # ------------------------------------------------------------ GCP
     _stack("gcp", (), NGINX, *CLASSIC),
+    # binderhub-service on a cluster the program creates: its build daemons go to the user pool.
+    _stack("gcp", (), NGINX, *SERVICE, name="gcp-service", shape="service"),
     _stack(
         "gcp",
         (),

@@ -24,6 +24,7 @@ reach. See docs/aws.md.
 """
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -270,6 +271,8 @@ class EksCluster(pulumi.ComponentResource):
                 assume_role_policy=irsa_trust_policy(
                     self.oidc_provider_arn, self.oidc_issuer, AUTOSCALER_NAMESPACE, AUTOSCALER_SERVICE_ACCOUNT
                 ),
+                # Its pod runs on a core node: the release waits for the node groups.
+                depends_on=tuple(self.node_groups),
             ),
             opts=pulumi.ResourceOptions(parent=self, providers={"aws": self.aws_provider, "kubernetes": self.provider}),
         )
@@ -401,9 +404,11 @@ class EksCluster(pulumi.ComponentResource):
         resource on the ASG EKS created for the group.
         """
         asg_name = user.node_group.apply(_autoscaling_group_name)
-        for i, (key, value) in enumerate(user_group_tags(args.cluster_name).items()):
+        for key, value in user_group_tags(args.cluster_name).items():
+            # Named by the tag's key: adding or reordering tags keeps the others' resources.
+            slug = re.sub(r"[^a-z0-9]+", "-", key.lower()).strip("-")
             aws.autoscaling.Tag(
-                f"{name}-user-asg-tag-{i}",
+                f"{name}-user-asg-tag-{slug}",
                 autoscaling_group_name=asg_name,
                 tag=aws.autoscaling.TagTagArgs(key=key, value=value, propagate_at_launch=False),
                 opts=on_aws,

@@ -29,6 +29,7 @@ from components.values.jupyterhub import (
     image_pull_secret,
     ingress_values,
 )
+from components.values.network_policy import user_metadata_guard
 from components.values.overlay import merge
 from components.values.settings import HubSettings, RepoProviderTokens
 from config.git_credentials import GitCredential, parse_git_credential, same_host_spec
@@ -160,7 +161,9 @@ def classic_values(s: HubSettings) -> dict[str, Any]:
         "service": {"type": "ClusterIP"},
         "config": binderhub_config(s, hub_url_local=HUB_URL_LOCAL, service_credentials=False),
         "ingress": ingress_values(s.binder_host, s.ingress, BINDER_TLS_SECRET),
-        "jupyterhub": merge(jupyterhub, z2jh_capacity_values(s.resources.user, s.dedicated_pools)),
+        "jupyterhub": merge(
+            merge(jupyterhub, z2jh_capacity_values(s.resources.user, s.dedicated_pools)), user_metadata_guard()
+        ),
     }
     values = merge(values, builder_placement("classic", s.dedicated_pools))
     if s.registry.use_registry and s.registry.username is not None:

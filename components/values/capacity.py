@@ -12,10 +12,17 @@ user pods are pending. On an existing cluster without those labels z2jh's `prefe
 
 from typing import Any
 
+from components.cluster import NODE_PURPOSE_LABEL
 from config.capacity import PodResources, memory_bytes
 
-NODE_PURPOSE = "hub.jupyter.org/node-purpose"
+NODE_PURPOSE = NODE_PURPOSE_LABEL
 USER_NODES = {NODE_PURPOSE: "user"}
+# The user pool's taint in both spellings (GKE allows no '/' in taint keys), as z2jh and
+# BinderHub's build pods tolerate it.
+USER_TOLERATIONS = [
+    {"key": key, "operator": "Equal", "value": "user", "effect": "NoSchedule"}
+    for key in ("hub.jupyter.org/dedicated", "hub.jupyter.org_dedicated")
+]
 
 
 def _kubernetes_resources(pods: PodResources) -> dict[str, Any]:
@@ -64,7 +71,8 @@ def builder_placement(shape: str, dedicated_pools: bool) -> dict[str, Any]:
     if shape == "classic":
         return {"config": {"BinderHub": {"build_node_selector": dict(USER_NODES)}}}
     return {
-        "dockerApi": {"nodeSelector": dict(USER_NODES)},
+        # binderhub-service's daemon tolerates nothing by default (the classic chart's does).
+        "dockerApi": {"nodeSelector": dict(USER_NODES), "tolerations": USER_TOLERATIONS},
         "config": {"KubernetesBuildExecutor": {"node_selector": dict(USER_NODES)}},
     }
 

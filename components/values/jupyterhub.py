@@ -6,6 +6,7 @@ from typing import Any
 from components.registry import RegistrySettings
 from components.values.auth import BINDER_OAUTH_CLIENT_ID, authenticator_config
 from components.values.capacity import z2jh_capacity_values
+from components.values.network_policy import user_metadata_guard
 from components.values.overlay import merge
 from components.values.settings import HubSettings, IngressSettings
 from config import CullConfig
@@ -200,4 +201,4 @@ def service_hub_values(s: HubSettings, binder_url_local: str) -> dict[str, Any]:
     }
     if singleuser:
         values["singleuser"] = singleuser
-    return merge(values, z2jh_capacity_values(s.resources.user, s.dedicated_pools))
+    return merge(merge(values, z2jh_capacity_values(s.resources.user, s.dedicated_pools)), user_metadata_guard())

@@ -58,14 +58,30 @@ def _policy(name: str, namespace: str, pods: dict[str, str], except_v4: list[str
     }
 
 
-def build_egress_policies(namespace: str, shape: str) -> list[dict[str, Any]]:
+def build_egress_policies(namespace: str, shape: str, private_registry: bool) -> list[dict[str, Any]]:
     """Two NetworkPolicy manifests for the hub namespace.
 
-    Build pods reach public addresses only (as binderhub-service's own policy does): they clone
-    repositories, the daemon pushes. The builder daemon also reaches private addresses (a
-    registry on the local network) but never the metadata endpoints.
+    Build pods and the builder daemon reach public addresses only, as binderhub-service's own
+    policies do (builds clone from the internet; the daemon pushes to the registry and runs the
+    repository's build steps, which must not reach the cluster's or the VPC's private services).
+    `private_registry` (registry.type `custom`, e.g. Harbor on the local network): the daemon
+    may also reach private addresses, to push there. Neither ever reaches a metadata endpoint.
     """
+    daemon_except = METADATA_V4 if private_registry else [*METADATA_V4, *PRIVATE_V4]
     return [
         _policy("binderhub-build-egress", namespace, BUILD_POD, [*METADATA_V4, *PRIVATE_V4]),
-        _policy("binderhub-builder-egress", namespace, BUILDER_DAEMON[shape], METADATA_V4),
+        _policy("binderhub-builder-egress", namespace, BUILDER_DAEMON[shape], daemon_except),
     ]
+
+
+def user_metadata_guard() -> dict[str, Any]:
+    """z2jh `singleuser` keys that keep user servers from the metadata endpoint, set as the
+    chart's defaults already are so that no Helm values overlay can reopen it: the user pods'
+    NetworkPolicy (no egress rule of its own, `cloudMetadataServer: false`) and the init
+    container that blocks the address with iptables where policies are not enforced."""
+    return {
+        "singleuser": {
+            "networkPolicy": {"enabled": True, "egress": [], "egressAllowRules": {"cloudMetadataServer": False}},
+            "cloudMetadata": {"blockWithIptables": True},
+        }
+    }

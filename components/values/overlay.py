@@ -224,6 +224,7 @@ def _table(prefix: str, entries: Mapping[str, Owner]) -> tuple[Protected, ...]:
 
 
 GENERATED = "a secret the program generates as a Pulumi secret"
+METADATA_GUARD = _owner("user servers never reach the cloud's metadata endpoint (the chart's default, kept)")
 HOSTS = _owner("the public host names", "domain", "hosts", "wildcardDns")
 REGISTRY = _owner("the registry builds push to and servers pull from", "registry.type", "registry.url")
 REGISTRY_USER = _owner("the registry credentials", "registry.username")
@@ -318,6 +319,11 @@ def _hub(*, service_shape: bool) -> dict[str, Owner]:
             f"scheduling.{pods}.nodeAffinity.matchNodePurpose": _owner("the pools the program creates", "cloud")
             for pods in ("userPods", "corePods")
         },
+        # Strangers' code in user servers never reaches the cloud's metadata endpoint.
+        "singleuser.networkPolicy.enabled": METADATA_GUARD,
+        "singleuser.networkPolicy.egressAllowRules.cloudMetadataServer": METADATA_GUARD,
+        "singleuser.networkPolicy.egress": METADATA_GUARD,
+        "singleuser.cloudMetadata.blockWithIptables": METADATA_GUARD,
     }
     if service_shape:
         entries |= {
@@ -405,6 +411,7 @@ PROTECTED: dict[str, tuple[Protected, ...]] = {
                 "service.port": _owner("the port the hub sends /services/binder/ to"),
                 "dockerApi.storage.emptyDir.sizeLimit": _owner("the build cache's bound", "builderCacheSize"),
                 "dockerApi.nodeSelector": _owner("the build daemons run on the user pool", "cloud"),
+                "dockerApi.tolerations": _owner("the build daemons run on the user pool", "cloud"),
                 "networkPolicy.enabled": _owner(
                     "the chart's builder policies allow the metadata endpoint: the program's replace them"
                 ),

@@ -129,8 +129,8 @@ def _signature(variant: Variant) -> tuple[Any, ...]:
     """What decides how the hub and BinderHub behave: shape, login, registry, builder, ingress,
     named servers, the service-shape UI, the operator's Helm values and the private-repository
     keys (not the target's node
-    sizes, regions, names or hosts: a cloud reaches the hub's configuration only through its
-    registry)."""
+    sizes, regions, names or hosts: a cloud reaches the hub's configuration through its registry
+    and, on the clusters the program creates, its dedicated pools)."""
     config = variant.config
     auth = config.get("auth") or {}
     return (
@@ -145,6 +145,7 @@ def _signature(variant: Variant) -> tuple[Any, ...]:
         bool((config.get("fancyProfiles") or {}).get("enabled")),
         json.dumps(config.get("helmValues") or {}, sort_keys=True),
         has_private_repos(variant),
+        variant.managed,  # dedicated pools: where user and build pods are placed
     )
 
 

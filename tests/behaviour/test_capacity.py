@@ -21,6 +21,10 @@ from .rules.network_policy import egress_allowed
 from .rules.scheduling import NodeTemplate, Pod, nodes_needed, quantity, why_not
 
 METADATA = "169.254.169.254"
+# Servers of 1 GB per user node of the committed stacks: prod Standard_E4s_v5 and aws m5.2xlarge
+# (32 GiB - 3.56 GiB reserved - 100 MiB = 28.34 GiB = 30.4 GB), gcp n2-standard-4 (16 GiB - 2.6 GiB
+# - 100 MiB = 13.3 GiB = 14.3 GB).
+SERVERS_PER_NODE = {"prod": 30, "aws": 30, "gcp": 14}
 PUBLIC = "140.82.112.3"  # github.com: builds clone from it
 
 
@@ -92,9 +96,16 @@ def test_user_and_build_pods_need_the_user_pool_and_fit_a_new_user_node(deployme
     if not _managed(deployment):
         pytest.skip("an existing cluster's nodes are not the program's: z2jh only prefers user nodes there")
     user_node, core_node = _node(deployment, "user"), _node(deployment, "core")
+    daemons = [
+        (f"builder daemon {o['metadata']['name']}", o["spec"]["template"]["spec"])
+        for o in _rendered(deployment, "DaemonSet")
+        if {"image-builder", "docker-api"} & set(o["spec"]["template"]["metadata"].get("labels", {}).values())
+    ]
+    assert daemons, "no builder daemon rendered"  # managed clouds build with dind or pink
     for name, spec in (
         ("user pod", _user_pod(deployment)["spec"]),
         ("build pod", deployment.binderhub["build_pod"]["spec"]),
+        *daemons,
     ):
         pod = Pod.from_spec(spec)
         # Pending on the core pool for its placement rule, never for a missing toleration, and
@@ -126,9 +137,11 @@ def test_the_launch_quota_fits_in_the_user_pool(deployment: Deployment) -> None:
         assert "LaunchQuota" not in config
         pytest.skip("no quota: an existing cluster's size is not known")
     assert config["LaunchQuota"]["total_quota"] == total
+    if deployment.variant.name in SERVERS_PER_NODE:
+        # Worked out by hand from the published sizes and kubelet reservation tiers.
+        assert total == SERVERS_PER_NODE[deployment.variant.name] * cfg.cluster.user_max_nodes
     pod = Pod.from_spec(_user_pod(deployment)["spec"])
     # As many servers as the quota admits run on at most userMaxNodes user nodes.
-    assert total >= cfg.cluster.user_max_nodes
     assert nodes_needed(pod, _node(deployment, "user"), total) <= cfg.cluster.user_max_nodes
 
 

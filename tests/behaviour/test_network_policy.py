@@ -68,16 +68,19 @@ def test_match_expressions_select_pods() -> None:
 
 @pytest.mark.parametrize("shape", ["classic", "service"])
 def test_build_pods_reach_repositories_but_not_metadata_or_the_cluster(shape: str) -> None:
-    policies = build_egress_policies("binderhub", shape)
+    policies = build_egress_policies("binderhub", shape, private_registry=True)
     assert egress_allowed(policies, BUILD_POD, GITHUB, 443)
     for address in (METADATA, "169.254.170.2", "100.100.100.200", LAN_REGISTRY, "fd00:ec2::254"):
         assert not egress_allowed(policies, BUILD_POD, address, 80), address
 
 
 @pytest.mark.parametrize("shape", ["classic", "service"])
-def test_the_builder_daemon_pushes_anywhere_but_never_reaches_metadata(shape: str) -> None:
+def test_the_builder_daemon_reaches_a_private_registry_only_when_there_is_one(shape: str) -> None:
     daemon = BUILDER_DAEMON[shape]
-    policies = build_egress_policies("binderhub", shape)
+    assert not egress_allowed(
+        build_egress_policies("binderhub", shape, private_registry=False), daemon, LAN_REGISTRY, 443
+    )
+    policies = build_egress_policies("binderhub", shape, private_registry=True)
     assert egress_allowed(policies, daemon, LAN_REGISTRY, 443)
     assert egress_allowed(policies, daemon, GITHUB, 443)
     assert not egress_allowed(policies, daemon, METADATA, 80)
