@@ -191,6 +191,7 @@ def _settings(args: BinderHubDeploymentArgs, secrets: HubSecrets) -> HubSettings
         dedicated_pools=cfg.dedicated_pools,
         quota_total=cfg.launch_quotas[0],
         quota_per_repo=cfg.launch_quotas[1],
+        user_placeholders=cfg.user_placeholders,
     )
 
 

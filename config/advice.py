@@ -17,9 +17,19 @@ REPOSITORY_SECRETS = {
 }
 
 
+# Shown for every existing cluster: the program cannot see which CNI it runs.
+EXISTING_CLUSTER_POLICIES = (
+    "binderhub:cloud existing: the NetworkPolicies that keep user servers and builds from the cloud's "
+    "metadata endpoint and from private addresses work only if the cluster's network plugin enforces them "
+    "(Calico, Cilium, Antrea, a cloud's policy engine; not flannel alone, k3s's default enforces them). "
+    "Check: kubectl get pods -A | grep -Ei 'calico|cilium|antrea|kube-router|network-policy'"
+)
+
+
 def advice(cfg: StackConfig[Any], secrets: set[str] | frozenset[str]) -> list[str]:
-    """One message per exposure: today, a repository credential on an anonymous hub."""
-    messages = []
+    """One message per exposure: a repository credential on an anonymous hub; on an existing
+    cluster, that network policies depend on its network plugin."""
+    messages = [EXISTING_CLUSTER_POLICIES] if cfg.cloud == "existing" else []
     if cfg.auth.type == "none":
         for key in sorted(set(REPOSITORY_SECRETS) & set(secrets)):
             messages.append(

@@ -389,6 +389,9 @@ class StackConfig(Model, Generic[ClusterT]):
     """CPU and memory guarantee and limit of each user server (`user`) and build pod (`build`)."""
     launch_quota: LaunchQuotaConfig = Field(default_factory=lambda: LaunchQuotaConfig.model_validate({}))
     """Servers running at once (`total`) and per repository (`perRepo`); default: from the user pool's size."""
+    user_placeholders: int = Field(0, ge=0, le=1000)
+    """Placeholder pods keeping room for this many servers ready (z2jh user placeholders): real
+    servers evict them, and the autoscaler adds nodes for them ahead of a peak."""
     helm_values: dict[str, dict[str, Any]] = Field(default_factory=dict)
     """Per-chart Helm values (chart: values map) merged over the program's; keys the program sets are refused."""
 

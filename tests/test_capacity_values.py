@@ -42,6 +42,12 @@ def test_builds_and_their_daemons_go_to_the_user_pool_with_each_chart_s_key() ->
     assert builder_placement("classic", False) == builder_placement("service", False) == {}
 
 
+def test_user_placeholders_come_with_pod_priority() -> None:
+    scheduling = z2jh_capacity_values(DEFAULTS.user, dedicated_pools=False, placeholders=3)["scheduling"]
+    assert scheduling["userPlaceholder"] == {"enabled": True, "replicas": 3}
+    assert scheduling["podPriority"]["enabled"] is True  # else a server cannot evict a placeholder
+
+
 def test_quotas_become_binderhub_traitlets_only_when_set() -> None:
     assert launch_quota_config(45, 22) == {"LaunchQuota": {"total_quota": 45}, "BinderHub": {"per_repo_quota": 22}}
     assert launch_quota_config(None, None) == {}

@@ -477,7 +477,10 @@ MORE_KEYS = [
     ({**WITH_DOMAIN, "shape": shape, "auth": auth, "cors": {"allowOrigin": "*"}}, ALL_TOKENS)
     for shape in ("classic", "service")
     for auth in EVERY_LOGIN_KEY.values()
-] + [({**stack_file_config("aws"), "shape": "service"}, set())]
+] + [
+    ({**stack_file_config("aws"), "shape": "service"}, set()),
+    ({**stack_file_config("gcp"), "userPlaceholders": 1}, set()),  # the classic chart's placeholders
+]
 
 
 @cache

@@ -378,7 +378,7 @@ _CATALOGUE = [
     # ------------------------------------------------------------ GCP
     _stack("gcp", (), NGINX, *CLASSIC),
     # binderhub-service on a cluster the program creates: its build daemons go to the user pool.
-    _stack("gcp", (), NGINX, *SERVICE, name="gcp-service", shape="service"),
+    _stack("gcp", (), NGINX, *SERVICE, name="gcp-service", shape="service", userPlaceholders=2),
     _stack(
         "gcp",
         (),

@@ -162,7 +162,8 @@ def classic_values(s: HubSettings) -> dict[str, Any]:
         "config": binderhub_config(s, hub_url_local=HUB_URL_LOCAL, service_credentials=False),
         "ingress": ingress_values(s.binder_host, s.ingress, BINDER_TLS_SECRET),
         "jupyterhub": merge(
-            merge(jupyterhub, z2jh_capacity_values(s.resources.user, s.dedicated_pools)), user_metadata_guard()
+            merge(jupyterhub, z2jh_capacity_values(s.resources.user, s.dedicated_pools, s.user_placeholders)),
+            user_metadata_guard(),
         ),
     }
     values = merge(values, builder_placement("classic", s.dedicated_pools))

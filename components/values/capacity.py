@@ -32,9 +32,10 @@ def _kubernetes_resources(pods: PodResources) -> dict[str, Any]:
     }
 
 
-def z2jh_capacity_values(user: PodResources, dedicated_pools: bool) -> dict[str, Any]:
+def z2jh_capacity_values(user: PodResources, dedicated_pools: bool, placeholders: int = 0) -> dict[str, Any]:
     """z2jh keys (top level of the `jupyterhub` chart, or under `jupyterhub:` of the classic chart):
-    each server's `singleuser.cpu` / `singleuser.memory`, and node placement."""
+    each server's `singleuser.cpu` / `singleuser.memory`, node placement, and `placeholders`
+    user placeholder pods (z2jh sizes them like a server; pod priority lets servers evict them)."""
     values: dict[str, Any] = {
         "singleuser": {
             "cpu": {"guarantee": user.cpu_guarantee, "limit": user.cpu_limit},
@@ -43,11 +44,16 @@ def z2jh_capacity_values(user: PodResources, dedicated_pools: bool) -> dict[str,
             "memory": {"guarantee": memory_bytes(user.memory_guarantee), "limit": memory_bytes(user.memory_limit)},
         }
     }
+    scheduling: dict[str, Any] = {}
     if dedicated_pools:
-        values["scheduling"] = {
+        scheduling |= {
             "userPods": {"nodeAffinity": {"matchNodePurpose": "require"}},
             "corePods": {"nodeAffinity": {"matchNodePurpose": "require"}},
         }
+    if placeholders:
+        scheduling |= {"podPriority": {"enabled": True}, "userPlaceholder": {"enabled": True, "replicas": placeholders}}
+    if scheduling:
+        values["scheduling"] = scheduling
     return values
 
 

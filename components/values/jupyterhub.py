@@ -201,4 +201,7 @@ def service_hub_values(s: HubSettings, binder_url_local: str) -> dict[str, Any]:
     }
     if singleuser:
         values["singleuser"] = singleuser
-    return merge(merge(values, z2jh_capacity_values(s.resources.user, s.dedicated_pools)), user_metadata_guard())
+    return merge(
+        merge(values, z2jh_capacity_values(s.resources.user, s.dedicated_pools, s.user_placeholders)),
+        user_metadata_guard(),
+    )

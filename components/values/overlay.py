@@ -319,6 +319,9 @@ def _hub(*, service_shape: bool) -> dict[str, Owner]:
             f"scheduling.{pods}.nodeAffinity.matchNodePurpose": _owner("the pools the program creates", "cloud")
             for pods in ("userPods", "corePods")
         },
+        "scheduling.podPriority.enabled": _owner("servers evict user placeholders", "userPlaceholders"),
+        "scheduling.userPlaceholder.enabled": _owner("user placeholders", "userPlaceholders"),
+        "scheduling.userPlaceholder.replicas": _owner("user placeholders", "userPlaceholders"),
         # Strangers' code in user servers never reaches the cloud's metadata endpoint.
         "singleuser.networkPolicy.enabled": METADATA_GUARD,
         "singleuser.networkPolicy.egressAllowRules.cloudMetadataServer": METADATA_GUARD,

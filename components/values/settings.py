@@ -67,6 +67,7 @@ class HubSettings:
     dedicated_pools: bool = False  # a labelled core pool and a tainted user pool (managed clouds)
     quota_total: int | None = None  # LaunchQuota.total_quota; None: no quota
     quota_per_repo: int | None = None  # BinderHub.per_repo_quota; None: no quota
+    user_placeholders: int = 0  # z2jh user placeholder pods
 
     @property
     def authenticated(self) -> bool:
