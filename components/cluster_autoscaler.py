@@ -27,7 +27,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.cluster import NODE_PURPOSE_LABEL, USER_TAINT_KEY, USER_TAINT_VALUE
+from components.cluster import NODE_PURPOSE_LABEL, SCALE_DOWN_UNNEEDED_TIME, USER_TAINT_KEY, USER_TAINT_VALUE
 from components.helm import release_in_own_namespace
 from versions import ChartRef
 
@@ -42,7 +42,6 @@ ENABLED_TAG = f"{TAG_PREFIX}enabled"
 NODE_TEMPLATE_LABEL = f"{TAG_PREFIX}node-template/label/"
 NODE_TEMPLATE_TAINT = f"{TAG_PREFIX}node-template/taint/"
 # Like AKS's profile (components/cluster/aks.py): an empty user node goes after 5 minutes, not 10.
-SCALE_DOWN_UNNEEDED_TIME = "5m"
 
 # What the autoscaler reads; IAM has no resource-level scope for these.
 DESCRIBE_ACTIONS = (

@@ -103,7 +103,7 @@ def url_check(*, path: bool, what: str) -> Callable[[str], str]:
             and not value.rstrip("/").endswith((":", "?", "#"))
             and "#" not in value
             and (path or "?" not in value)
-            and (_URL_HOST.fullmatch(host) is not None or _is_ip(host))
+            and (_URL_HOST.fullmatch(host) is not None or is_ip(host))
             and (port is None or port > 0)
             and (path or (parts.path in ("", "/") and not parts.query))
         )
@@ -118,7 +118,8 @@ def _url(*, path: bool, what: str) -> AfterValidator:
     return AfterValidator(url_check(path=path, what=what))
 
 
-def _is_ip(value: str) -> bool:
+def is_ip(value: str) -> bool:
+    """True for an IPv4 or IPv6 address."""
     try:
         ipaddress.ip_address(value)
     except ValueError:

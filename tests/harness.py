@@ -31,6 +31,8 @@ from pulumi.runtime.settings import ROOT, SETTINGS
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
+from config.base import is_ip
+
 ROOT_DIR = Path(__file__).resolve().parent.parent
 PROJECT = "binderhub"
 SECRET_SIG = rpc._special_secret_sig
@@ -103,23 +105,13 @@ def _helm_release(args: pulumi_mocks.MockResourceArgs, _: RunOptions) -> dict[st
 @resource_mock("kubernetes:core/v1:Service")
 def _service(args: pulumi_mocks.MockResourceArgs, options: RunOptions) -> dict[str, Any]:
     address = options.load_balancer_address
-    entry = {"hostname": address} if not _is_ip(address) else {"ip": address}
+    entry = {"ip": address} if is_ip(address) else {"hostname": address}
     return {"status": {"loadBalancer": {"ingress": [entry]}}}
 
 
 @resource_mock("kubernetes:helm.sh/v4:Chart")
 def _helm_chart(args: pulumi_mocks.MockResourceArgs, _: RunOptions) -> dict[str, Any]:
     return {"resources": []}
-
-
-def _is_ip(value: str) -> bool:
-    import ipaddress
-
-    try:
-        ipaddress.ip_address(value)
-    except ValueError:
-        return False
-    return True
 
 
 @dataclass

@@ -11,6 +11,9 @@ from config import ManagedClusterConfig
 # z2jh's node labels and taints (its values `scheduling.userPods.nodeAffinity` and the user and
 # build pods' default tolerations): core pods run where the purpose is `core`, user servers and
 # image builds where it is `user`, and only pods that tolerate the user taint run there.
+# How long an empty user node stays before the autoscaler removes it (AKS's profile and the
+# EKS cluster-autoscaler alike; the default is 10 minutes).
+SCALE_DOWN_UNNEEDED_TIME = "5m"
 NODE_PURPOSE_LABEL = "hub.jupyter.org/node-purpose"
 USER_TAINT_KEY = "hub.jupyter.org/dedicated"
 # GKE refuses '/' in a taint key; z2jh and BinderHub tolerate this spelling too.

@@ -25,9 +25,8 @@ import pulumi
 import pulumi_azure_native as azure
 import pulumi_kubernetes as k8s
 
-from components.cluster import NODE_PURPOSE_LABEL, USER_TAINT, NodePools
+from components.cluster import NODE_PURPOSE_LABEL, SCALE_DOWN_UNNEEDED_TIME, USER_TAINT, NodePools
 
-NODE_PURPOSE = NODE_PURPOSE_LABEL
 # Azure CNI Powered by Cilium: the dataplane enforces NetworkPolicy (policy "cilium" requires it).
 NETWORK_DATAPLANE = "cilium"
 NETWORK_POLICY = "cilium"
@@ -35,7 +34,6 @@ NETWORK_POLICY = "cilium"
 KEEP_DATAPLANE = ["networkProfile.networkDataplane", "networkProfile.networkPolicy"]
 # AKS's default is 10m. An empty user node costs as much as a full one; a node with a user
 # server on it is never drained (the pod has no controller), so only empty nodes go.
-SCALE_DOWN_UNNEEDED_TIME = "5m"
 # Built-in role (same GUID in every tenant): manage load balancers and public IPs.
 NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7"
 
@@ -133,7 +131,7 @@ class AksCluster(pulumi.ComponentResource):
                     type="VirtualMachineScaleSets",
                     vm_size=args.pools.node_size,
                     count=args.pools.node_count,
-                    node_labels={NODE_PURPOSE: "core"},
+                    node_labels={NODE_PURPOSE_LABEL: "core"},
                 )
             ],
             opts=pulumi.ResourceOptions.merge(stateful, pulumi.ResourceOptions(ignore_changes=KEEP_DATAPLANE)),
@@ -152,7 +150,7 @@ class AksCluster(pulumi.ComponentResource):
             min_count=args.pools.user_min_nodes,
             max_count=args.pools.user_max_nodes,
             count=args.pools.user_min_nodes,
-            node_labels={NODE_PURPOSE: "user"},
+            node_labels={NODE_PURPOSE_LABEL: "user"},
             # Only pods that tolerate it (z2jh's user pods, BinderHub's build pods) run here;
             # AKS updates the taint of an existing pool in place.
             node_taints=[USER_TAINT],

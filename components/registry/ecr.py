@@ -31,6 +31,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
+from components.cluster import NODE_PURPOSE_LABEL
 from components.cluster.eks import irsa_trust_policy
 from components.helm import helm_chart
 from components.registry import RegistrySettings
@@ -324,7 +325,7 @@ class EcrRegistry(pulumi.ComponentResource):
                         "spec": {
                             "serviceAccountName": LIFECYCLE_SERVICE_ACCOUNT,
                             "restartPolicy": "Never",
-                            "nodeSelector": {"hub.jupyter.org/node-purpose": "core"},
+                            "nodeSelector": {NODE_PURPOSE_LABEL: "core"},
                             "containers": [
                                 {
                                     "name": "lifecycle",

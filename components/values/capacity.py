@@ -15,8 +15,7 @@ from typing import Any
 from components.cluster import NODE_PURPOSE_LABEL
 from config.capacity import PodResources, memory_bytes
 
-NODE_PURPOSE = NODE_PURPOSE_LABEL
-USER_NODES = {NODE_PURPOSE: "user"}
+USER_NODES = {NODE_PURPOSE_LABEL: "user"}
 # The user pool's taint in both spellings (GKE allows no '/' in taint keys), as z2jh and
 # BinderHub's build pods tolerate it.
 USER_TOLERATIONS = [
