@@ -150,6 +150,20 @@ def _ip(value: str) -> str:
     return str(address)
 
 
+def _ipv4_cidr(value: str) -> str:
+    try:
+        network = ipaddress.ip_network(value, strict=True)
+    except ValueError as error:
+        hint = " (its host bits must be zero)" if "host bits set" in str(error) else ""
+        raise ValueError(f"is not an IPv4 CIDR block like 203.0.113.0/24{hint}") from None
+    # AKS authorized IP ranges and EKS public access CIDRs take IPv4 only.
+    if not isinstance(network, ipaddress.IPv4Network):
+        raise ValueError("is an IPv6 block; the clouds' API access lists take IPv4 blocks like 203.0.113.0/24")
+    if network.prefixlen and (network.is_loopback or network.is_link_local or network.is_multicast):
+        raise ValueError("is a loopback, link-local or multicast block, which never reaches a cloud API endpoint")
+    return str(network)
+
+
 # Names RFC 2606 and RFC 6761 reserve (documentation, testing, local use, and the special-use
 # names IANA lists): Let's Encrypt refuses them as account contacts and as certificate names.
 _RESERVED_DOMAINS = ("example.com", "example.net", "example.org")
@@ -191,6 +205,7 @@ HostUrl = Annotated[
 ]
 Email = Annotated[str, AfterValidator(_email)]
 IpAddress = Annotated[str, AfterValidator(_ip)]
+Ipv4Cidr = Annotated[str, AfterValidator(_ipv4_cidr)]
 
 
 class Model(BaseModel):

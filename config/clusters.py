@@ -12,7 +12,7 @@ from pydantic import (
     model_validator,
 )
 
-from config.base import K8S_VERSION, IpAddress, Model, matching
+from config.base import K8S_VERSION, IpAddress, Ipv4Cidr, Model, matching
 
 
 class ManagedClusterConfig(Model):
@@ -30,6 +30,15 @@ class ManagedClusterConfig(Model):
     """Fewest user nodes the autoscaler keeps (the whole pool, all zones; the same on every cloud)."""
     user_max_nodes: int = Field(3, ge=1, le=1000)
     """Most user nodes the autoscaler adds (the whole pool, all zones; the same on every cloud)."""
+    # Default open: GitHub-hosted CI runners have no fixed addresses, and the API still needs
+    # cloud credentials. 40 is EKS's limit, the smallest of the three clouds'.
+    api_access_cidrs: list[Ipv4Cidr] = Field(default_factory=lambda: ["0.0.0.0/0"], min_length=1, max_length=40)
+    """IPv4 CIDR blocks allowed to reach the Kubernetes API (workstations, CI runners); default any
+    address (access still needs cloud credentials). The nodes reach it privately either way."""
+    # Values both CloudWatch Logs (EKS) and a Log Analytics workspace (AKS, 30-730 days) accept.
+    audit_log_retention_days: Literal[30, 60, 90, 120, 150, 180, 365, 400, 545] = 90
+    """Days the control plane's audit logs are kept (EKS: CloudWatch Logs; AKS: Log Analytics;
+    GKE: a log bucket of this stack's)."""
 
     @model_validator(mode="after")
     def _user_pool_bounds(self) -> ManagedClusterConfig:
@@ -189,6 +198,17 @@ class AzureClusterConfig(ManagedClusterConfig):
     # AKS control plane tier: Free (no SLA) or Standard (uptime SLA, for production).
     tier: Literal["Free", "Standard"] = "Free"
     """AKS control plane tier: Free (no SLA) or Standard (uptime SLA, for production)."""
+    admin_group_object_ids: list[
+        Annotated[
+            str,
+            matching(
+                r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+                "an Entra ID group object id (a GUID, az ad group show -g <name> --query id)",
+            ),
+        ]
+    ] = Field(default_factory=list)
+    """Entra ID groups whose members administer the cluster (Azure RBAC Cluster Admin); the
+    identity running `pulumi up` is always given that role."""
 
 
 class AwsClusterConfig(ManagedClusterConfig):
@@ -289,6 +309,9 @@ class GcpClusterConfig(ManagedClusterConfig):
     """Machine type of the core pool (not shared-core)."""
     user_node_size: GcpMachine = "n2-standard-4"
     """Machine type of the user pool."""
+    # None: follow binderhub:protect, the production marker (Cloud NAT costs money on a trial stack).
+    private_nodes: bool | None = None
+    """Nodes without public IP addresses, egress through Cloud NAT; default: on when binderhub:protect is true."""
 
     @model_validator(mode="before")
     @classmethod

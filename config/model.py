@@ -95,6 +95,16 @@ class RegistryConfig(Model):
     # ECR / Artifact Registry / ACR: days after which built images are deleted (BinderHub rebuilds on demand).
     expire_after_days: int = Field(30, ge=1, le=3650)
     """ecr, artifact-registry, acr: days after which built images are deleted (BinderHub rebuilds on demand)."""
+    # Entra ID application passwords: 2 years is the longest most tenants' policies allow.
+    credential_lifetime_days: int = Field(90, ge=7, le=730)
+    """acr, artifact-registry: days the generated push credential lives (acr: its expiry); the first
+    `pulumi up` after two thirds of it replaces the credential."""
+    credential_rotation: (
+        Annotated[str, matching(r"[A-Za-z0-9._:-]{1,64}", "1-64 letters, digits, '.', '_', ':' or '-', e.g. a date")]
+        | None
+    ) = None
+    """acr, artifact-registry: change this value (e.g. to today's date) to replace the push
+    credential at the next `pulumi up`."""
 
     @model_validator(mode="after")
     def _required_for_type(self) -> RegistryConfig:
@@ -118,9 +128,9 @@ class RegistryConfig(Model):
 
 # The keys each registry.type uses besides `type`; any other key set is refused (it would do nothing).
 REGISTRY_KEYS: dict[str, frozenset[str]] = {
-    "acr": frozenset({"prefix", "project", "expire_after_days"}),
+    "acr": frozenset({"prefix", "project", "expire_after_days", "credential_lifetime_days", "credential_rotation"}),
     "ecr": frozenset({"prefix", "expire_after_days"}),
-    "artifact-registry": frozenset({"prefix", "expire_after_days"}),
+    "artifact-registry": frozenset({"prefix", "expire_after_days", "credential_lifetime_days", "credential_rotation"}),
     "dockerhub": frozenset({"prefix", "username", "organization"}),
     "custom": frozenset({"prefix", "url", "token_url", "username", "project"}),
     "none": frozenset({"prefix"}),
@@ -149,6 +159,8 @@ class HostsConfig(Model):
     """Host name of BinderHub."""
     hub: DnsName
     """Host name of JupyterHub."""
+    grafana: DnsName | None = None
+    """Host name of Grafana (binderhub:monitoring); default grafana.<the hub host without its first label>."""
 
 
 class TlsConfig(Model):
@@ -320,6 +332,37 @@ class RepoProvidersConfig(Model):
     """GitLab repositories (gl/group%2Fproject/ref): BinderHub's GitLabRepoProvider."""
 
 
+class SmokeConfig(Model):
+    """The check `make up` runs after a successful `pulumi up` (and `make smoke` on its own)."""
+
+    enabled: bool = True
+    """Run the smoke test at the end of `make up`."""
+    # A BinderHub spec: <provider>/<spec> as in /build/<provider>/<spec>.
+    repository: Annotated[
+        str,
+        matching(
+            r"(gh|gl|git|zenodo|figshare|hydroshare|dataverse|ckan)/\S+",
+            "a BinderHub spec like gh/<owner>/<repo>/<ref>",
+        ),
+    ] = "gh/binderhub-ci-repos/cached-minimal-dockerfile/HEAD"
+    """Repository built and launched on an anonymous hub, as BinderHub's <provider>/<spec>."""
+    timeout: int = Field(1200, ge=60, le=7200)
+    """Seconds the whole smoke test may take."""
+    phase_timeout: int = Field(600, ge=10, le=7200)
+    """Seconds any one phase (waiting for DNS/TLS, build, launch, server) may take."""
+
+
+class MonitoringConfig(Model):
+    """Prometheus and Grafana beside the hub, with JupyterHub's and BinderHub's dashboards."""
+
+    enabled: bool = False
+    """Deploy Prometheus and Grafana (Grafana at grafana.<domain>)."""
+    retention_days: int = Field(15, ge=1, le=3650)
+    """Days Prometheus keeps metrics."""
+    volume_size: Annotated[str, AfterValidator(_memory_quantity)] = "20Gi"
+    """Size of Prometheus' volume (on the stack's default storage class)."""
+
+
 def _chart_versions(value: dict[str, str]) -> dict[str, str]:
     for name, version in value.items():
         if name not in CHARTS:
@@ -392,6 +435,10 @@ class StackConfig(Model, Generic[ClusterT]):
     user_placeholders: int = Field(0, ge=0, le=1000)
     """Placeholder pods keeping room for this many servers ready (z2jh user placeholders): real
     servers evict them, and the autoscaler adds nodes for them ahead of a peak."""
+    smoke: SmokeConfig = Field(default_factory=lambda: SmokeConfig.model_validate({}))
+    """The smoke test `make up` runs after deploying: build and launch a repository, or check login."""
+    monitoring: MonitoringConfig = Field(default_factory=lambda: MonitoringConfig.model_validate({}))
+    """Prometheus and Grafana with the JupyterHub and BinderHub dashboards."""
     helm_values: dict[str, dict[str, Any]] = Field(default_factory=dict)
     """Per-chart Helm values (chart: values map) merged over the program's; keys the program sets are refused."""
 
@@ -455,6 +502,12 @@ class StackConfig(Model, Generic[ClusterT]):
             problems.append(
                 f"the secret registryPassword is set but registry.type {self.registry.type!r} does not use it "
                 "(only 'dockerhub' and 'custom' do): remove it"
+            )
+        if self.auth.type != "none" and not self.tls_enabled:
+            problems.append(
+                f"auth.type {self.auth.type!r} needs HTTPS: the OAuth callback and the login cookie would "
+                "cross the network in plain HTTP; set binderhub:domain (HTTPS by default) or tls.enabled true, "
+                "or use auth.type 'none'"
             )
         if self.domain and self.hosts:
             problems.append("set either domain (hosts binder.<domain>, hub.<domain>) or hosts, not both")
@@ -663,6 +716,11 @@ class AwsStack(StackConfig[AwsClusterConfig]):
 
 class GcpStack(StackConfig[GcpClusterConfig]):
     cloud: Literal["gcp"]  # pyright: ignore[reportIncompatibleVariableOverride] (frozen: narrowing is safe)
+
+    @property
+    def private_nodes(self) -> bool:
+        """GKE nodes without public addresses (Cloud NAT for egress): cluster.privateNodes, else protect."""
+        return self.protect if self.cluster.private_nodes is None else self.cluster.private_nodes
 
 
 class ExistingStack(StackConfig[ExistingClusterConfig]):

@@ -249,7 +249,18 @@ _CATALOGUE = [
     ),
     # ------------------------------------------------------------ bare metal
     _stack("baremetal", BOTH, NGINX, CERT_MANAGER, OPENEBS, *SERVICE),
-    _stack("baremetal", BOTH, NGINX, OPENEBS, *SERVICE, name="baremetal-no-domain", domain="", tls={"enabled": False}),
+    # Login needs HTTPS: without a domain, certificates are for the <ip>.nip.io hosts.
+    _stack(
+        "baremetal",
+        BOTH,
+        NGINX,
+        OPENEBS,
+        CERT_MANAGER,
+        *SERVICE,
+        name="baremetal-no-domain",
+        domain="",
+        tls={"enabled": True, "email": "ops@example.edu"},
+    ),
     _stack(
         "baremetal",
         BOTH,
@@ -325,7 +336,17 @@ _CATALOGUE = [
         name="prod-dockerhub",
         registry={"type": "dockerhub", "username": "binderbot", "prefix": "binder-prod"},
     ),
-    _stack("prod", OAUTH, NGINX, *CLASSIC, name="prod-no-domain", domain="", protect=False),
+    _stack(
+        "prod",
+        OAUTH,
+        NGINX,
+        CERT_MANAGER,
+        *CLASSIC,
+        name="prod-no-domain",
+        domain="",
+        protect=False,
+        tls={"enabled": True, "email": "ops@example.edu"},
+    ),
     _variant("azure-minimal", {"cloud": "azure"}, (), NGINX, *CLASSIC),
     _variant(
         "azure-pinned-version", {"cloud": "azure", "cluster": {"kubernetesVersion": "1.33.2"}}, (), NGINX, *CLASSIC
