@@ -15,7 +15,8 @@ def test_a_token_on_an_anonymous_hub_is_warned_about() -> None:
 
 
 def test_a_token_behind_login_is_not() -> None:
-    cfg = {**EXISTING, "auth": {"type": "github", "clientId": "Iv1.abc", "allowAll": True}}
+    cfg = {**EXISTING, "domain": "uni.edu", "tls": {"email": "ops@uni.edu"}}
+    cfg["auth"] = {"type": "github", "clientId": "Iv1.abc", "allowAll": True}
     secrets = {*SECRETS, "oauthClientSecret"}
     assert not any("githubToken" in m for m in advice(parse_config(cfg, secrets), secrets))
 

@@ -232,9 +232,10 @@ def test_cluster_identity_may_use_the_ip(prod: ProgramRun) -> None:
 
 
 def test_without_a_domain_hosts_come_from_the_ip(no_domain: ProgramRun) -> None:
-    assert no_domain.outputs["binder_url"].value == f"http://binder.{INGRESS_IP}.nip.io/"
-    assert no_domain.outputs["hub_url"].value == f"http://hub.{INGRESS_IP}.nip.io/"
-    assert not no_domain.of_type("binderhub:tls:CertManagerIssuer")
+    # prod logs in with GitHub, so its no-domain variant keeps HTTPS, on the nip.io hosts.
+    assert no_domain.outputs["binder_url"].value == f"https://binder.{INGRESS_IP}.nip.io/"
+    assert no_domain.outputs["hub_url"].value == f"https://hub.{INGRESS_IP}.nip.io/"
+    assert no_domain.of_type("binderhub:tls:CertManagerIssuer")
 
 
 # ---------------------------------------------------------------------------- protect

@@ -28,6 +28,8 @@ from versions import CHARTS
 
 PASSWORD = {"registryPassword": SECRET_VALUES["registryPassword"]}
 EXISTING: dict[str, Any] = {"cloud": "existing", "registry": {"type": "dockerhub", "username": "alice"}}
+# Login needs HTTPS: the same cluster with a domain (TLS on by default).
+LOGIN: dict[str, Any] = {**EXISTING, "domain": "uni.edu", "tls": {"email": "ops@uni.edu"}}
 # A valid value for every cloud's required cluster keys.
 CLOUD_BASE: dict[str, dict[str, Any]] = {
     "existing": EXISTING,
@@ -215,14 +217,15 @@ def test_a_value_that_is_not_a_url_is_refused(key: str, value: str) -> None:
 def test_what_may_follow_the_host_is_said_per_key(key: str) -> None:
     build, takes_path = URL_KEYS[key]
     secrets = {"registryPassword", "oauthClientSecret"} if key.startswith("auth.") else {"registryPassword"}
-    cfg = merged(EXISTING, build("https://harbor.uni.edu/v2/token"))
+    base = LOGIN if key.startswith("auth.") else EXISTING
+    cfg = merged(base, build("https://harbor.uni.edu/v2/token"))
     if takes_path:
         parse_config(cfg, secrets)
     else:
         message = parse_error(cfg, secrets)
         assert "nothing after the host" in message or "scheme://host[:port] (no path" in message
     # In-cluster and port forms are URLs too.
-    parse_config(merged(EXISTING, build("http://keycloak:8080")), secrets)
+    parse_config(merged(base, build("http://keycloak:8080")), secrets)
 
 
 @pytest.mark.parametrize("origin", ["*", "https://binder.uni.edu", "http://localhost:8888"])
@@ -420,11 +423,11 @@ def test_every_auth_key_reaches_the_authenticator_or_is_refused(kind: str, name:
         changed = {**changed, **({"allowedGroups": ["staff"]} if kind == "generic" else {})}
     secrets = {"registryPassword", "oauthClientSecret"}
     try:
-        with_key = parse_config({**EXISTING, "auth": changed}, secrets)
+        with_key = parse_config({**LOGIN, "auth": changed}, secrets)
     except ConfigError as error:
         assert f"auth.{key}" in str(error), f"refused without naming auth.{key}: {error}"
         return
-    without = parse_config({**EXISTING, "auth": base}, secrets)
+    without = parse_config({**LOGIN, "auth": base}, secrets)
     assert authenticator_config(with_key.auth, "s", "cb") != authenticator_config(without.auth, "s", "cb"), (
         f"auth.{key} was accepted for auth.type {kind!r} but changes nothing the hub receives"
     )
@@ -435,10 +438,25 @@ def test_the_issue_examples_of_auth_keys_that_do_nothing_register_nothing() -> N
     assert "auth.clientId is not used by auth.type 'none'" in anonymous
     assert "auth.allowedUsers is not used by auth.type 'none'" in anonymous
     github_groups = refused(
-        {**EXISTING, "auth": {**AUTH_BASE["github"], "allowedGroups": ["staff"]}},
+        {**LOGIN, "auth": {**AUTH_BASE["github"], "allowedGroups": ["staff"]}},
         {"oauthClientSecret": "s", **PASSWORD},
     )
     assert "auth.allowedGroups is not used by auth.type 'github'; it is for auth.type 'generic'" in github_groups
+
+
+@pytest.mark.parametrize("kind", ["github", "generic"])
+@pytest.mark.parametrize(
+    "where",
+    [{}, {"tls": {"enabled": False}}, {"domain": "uni.edu", "tls": {"enabled": False, "email": "ops@uni.edu"}}],
+    ids=["no-domain", "tls-off", "domain-tls-off"],
+)
+def test_a_login_over_plain_http_is_refused(kind: str, where: dict[str, Any]) -> None:
+    """OAuth callbacks carry the code and the hub sets its login cookie: never over HTTP."""
+    message = refused({**EXISTING, **where, "auth": AUTH_BASE[kind]}, {"oauthClientSecret": "s", **PASSWORD})
+    assert f"auth.type {kind!r} needs HTTPS" in message and "tls.enabled true" in message
+    # The same login with HTTPS on the nip.io hosts is accepted.
+    https = {**EXISTING, **where, "tls": {"enabled": True, "email": "ops@uni.edu"}, "auth": AUTH_BASE[kind]}
+    parse_config(https, {"oauthClientSecret", "registryPassword"})
 
 
 REGISTRY_VALUES: dict[str, Any] = {
@@ -449,6 +467,8 @@ REGISTRY_VALUES: dict[str, Any] = {
     "token_url": "https://registry.uni.edu/token",
     "project": "otherproject",
     "expire_after_days": 7,
+    "credential_lifetime_days": 30,
+    "credential_rotation": "2026-12-01",
 }
 REGISTRY_BASE: dict[str, tuple[str, dict[str, Any]]] = {
     "acr": ("azure", {"type": "acr"}),
@@ -468,7 +488,9 @@ def test_every_registry_key_has_a_value_to_try() -> None:
 
 def registry_effect(run: ProgramRun) -> str:
     """Everything the registry settings can reach: resource inputs and outputs, as text."""
-    return json.dumps([[r.type, r.name, unwrap(r.inputs)] for r in run.registrations], sort_keys=True, default=str)
+    # Sorted: registrations arrive in whatever order the engine's threads finish.
+    entries = [json.dumps([r.type, r.name, unwrap(r.inputs)], sort_keys=True, default=str) for r in run.registrations]
+    return "\n".join(sorted(entries))
 
 
 @pytest.mark.parametrize(("kind", "name"), REGISTRY_CASES, ids=[f"{k}-{n}" for k, n in REGISTRY_CASES])

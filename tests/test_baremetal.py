@@ -90,9 +90,11 @@ def test_domain_hosts_and_tls(baremetal: ProgramRun) -> None:
 
 
 def test_without_a_domain_hosts_derive_from_the_external_ip_in_the_first_run(no_domain: ProgramRun) -> None:
-    assert no_domain.outputs["hub_url"].value == f"http://hub.{PUBLIC_IP}.nip.io/"
+    # Keycloak login needs HTTPS: the certificate is for the nip.io host.
+    assert no_domain.outputs["hub_url"].value == f"https://hub.{PUBLIC_IP}.nip.io/"
     assert values(no_domain, "jupyterhub")["ingress"]["hosts"] == [f"hub.{PUBLIC_IP}.nip.io"]
-    assert no_domain.outputs["oauth_callback_url"].value == f"http://hub.{PUBLIC_IP}.nip.io/hub/oauth_callback"
+    assert values(no_domain, "jupyterhub")["ingress"]["tls"][0]["hosts"] == [f"hub.{PUBLIC_IP}.nip.io"]
+    assert no_domain.outputs["oauth_callback_url"].value == f"https://hub.{PUBLIC_IP}.nip.io/hub/oauth_callback"
 
 
 def test_host_ports_run_a_controller_on_every_node() -> None:
