@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from config.clusters import ManagedClusterConfig
 from config.model import StackConfig
 
 # Repository credentials BinderHub uses for every build it runs.
@@ -26,10 +27,22 @@ EXISTING_CLUSTER_POLICIES = (
 )
 
 
+# Shown for a protected (production) stack whose Kubernetes API answers any address.
+OPEN_API = (
+    "binderhub:cluster.apiAccessCidrs is 0.0.0.0/0 on a protected stack: the Kubernetes API answers every "
+    "address (it still needs cloud credentials). List the blocks your workstations and CI runners use, "
+    "e.g. your office's range and a self-hosted runner's address (curl -s https://checkip.amazonaws.com "
+    "shows yours); GitHub-hosted runners have no fixed addresses."
+)
+
+
 def advice(cfg: StackConfig[Any], secrets: set[str] | frozenset[str]) -> list[str]:
     """One message per exposure: a repository credential on an anonymous hub; on an existing
-    cluster, that network policies depend on its network plugin."""
+    cluster, that network policies depend on its network plugin; on a protected stack, a
+    Kubernetes API open to every address."""
     messages = [EXISTING_CLUSTER_POLICIES] if cfg.cloud == "existing" else []
+    if cfg.protect and isinstance(cfg.cluster, ManagedClusterConfig) and "0.0.0.0/0" in cfg.cluster.api_access_cidrs:
+        messages.append(OPEN_API)
     if cfg.auth.type == "none":
         for key in sorted(set(REPOSITORY_SECRETS) & set(secrets)):
             messages.append(

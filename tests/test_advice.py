@@ -33,3 +33,13 @@ def test_the_warning_reaches_the_pulumi_log_and_the_deployment_goes_on() -> None
     assert run.error is None and run.registrations
     assert any("binderhub:githubToken: this hub is anonymous" in w for w in run.warnings)
     assert SECRET_VALUES["githubToken"] not in " ".join(run.warnings)
+
+
+def test_a_production_api_open_to_every_address_is_warned_about_until_narrowed() -> None:
+    prod = {"cloud": "azure", "protect": True}
+    (note,) = advice(parse_config(prod), set())
+    assert "binderhub:cluster.apiAccessCidrs is 0.0.0.0/0" in note and "CI runners" in note
+    narrowed = {**prod, "cluster": {"apiAccessCidrs": ["198.51.100.0/24"]}}
+    assert advice(parse_config(narrowed), set()) == []
+    # A trial stack (not protected) is not nagged.
+    assert advice(parse_config({"cloud": "gcp", "cluster": {"project": "my-project-1"}}), set()) == []

@@ -895,3 +895,38 @@ def test_an_explicit_gke_name_lifts_the_length_rule_and_existing_clusters_take_a
     named = {**CLOUD_BASE["gcp"], "cluster": {"project": "my-binder-123", "name": "teaching-a"}}
     assert Program(named, {}, stack="teaching-europe-winter-term-2025-a").run().error is None
     assert Program(EXISTING, PASSWORD, stack="Team.A_dev").run().error is None
+
+
+# ------------------------------------------------------------------ control-plane access
+
+
+@pytest.mark.parametrize("cloud", ["azure", "aws", "gcp"])
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        ("10.0.0.1/24", "host bits must be zero"),
+        ("2001:db8::/32", "IPv6"),
+        ("127.0.0.0/8", "loopback"),
+        ("169.254.0.0/16", "link-local"),
+        ("203.0.113.0/33", "IPv4 CIDR block like"),
+        ("office", "IPv4 CIDR block like"),
+    ],
+)
+def test_an_api_access_block_the_cloud_would_refuse_or_never_match_is_refused(
+    cloud: str, value: str, said: str
+) -> None:
+    cfg = merged(CLOUD_BASE[cloud], {"cluster": {"apiAccessCidrs": ["198.51.100.0/24", value]}})
+    message = refused(cfg, {})
+    assert "binderhub:cluster.apiAccessCidrs" in message and repr(value) in message and said in message
+
+
+@pytest.mark.parametrize("count", [0, 41])
+def test_an_api_access_list_is_between_one_and_forty_blocks(count: int) -> None:
+    blocks = [f"198.51.{i}.0/24" for i in range(count)]
+    message = refused({"cloud": "aws", "cluster": {"apiAccessCidrs": blocks}}, {})
+    assert "binderhub:cluster.apiAccessCidrs" in message and ("at least 1" in message or "at most 40" in message)
+
+
+def test_an_admin_group_must_be_an_entra_object_id() -> None:
+    message = refused({"cloud": "azure", "cluster": {"adminGroupObjectIds": ["binder-admins"]}}, {})
+    assert "binderhub:cluster.adminGroupObjectIds" in message and "'binder-admins'" in message and "GUID" in message
