@@ -42,6 +42,9 @@ def build(cfg: AzureStack, secrets: StackSecrets) -> Target:
             pools=NodePools.from_config(cluster_cfg),
             tier=cluster_cfg.tier,
             protect=cfg.protect,
+            api_access_cidrs=tuple(cluster_cfg.api_access_cidrs),
+            admin_group_object_ids=tuple(cluster_cfg.admin_group_object_ids),
+            audit_log_retention_days=cluster_cfg.audit_log_retention_days,
         ),
     )
 
@@ -58,6 +61,8 @@ def build(cfg: AzureStack, secrets: StackSecrets) -> Target:
                 project=cfg.registry.project or ACR_PROJECT,
                 protect=cfg.protect,
                 expire_after_days=cfg.registry.expire_after_days,
+                credential_lifetime_days=cfg.registry.credential_lifetime_days,
+                credential_rotation=cfg.registry.credential_rotation,
             ),
         ).settings
     else:
@@ -75,12 +80,14 @@ def build(cfg: AzureStack, secrets: StackSecrets) -> Target:
         # The address the DNS records point at: binderhub:protect keeps it.
         opts=pulumi.ResourceOptions(protect=cfg.protect),
     )
+    # The control plane's identity may manage this IP and nothing else of the group.
+    network_role = cluster.allow_load_balancer_ip(ingress_ip)
     address = ingress_ip.ip_address.apply(_require_address)
     entry = IngressEntry(
         load_balancer_ip=address,
         service_annotations={LB_RESOURCE_GROUP: cluster.resource_group_name, LB_IPV4: address},
         # The cluster identity must be allowed to attach the IP before the Service asks for it.
-        depends_on=[cluster.network_role],
+        depends_on=[network_role],
     )
     return Target(cluster=cluster, registry=registry, ingress=entry)
 

@@ -15,13 +15,14 @@ import pytest
 import yaml
 
 import harness
-from cloud_mocks.azure import ACR_PASSWORD, AKS_KUBE_TOKEN, INGRESS_IP, SUBSCRIPTION
+from cloud_mocks.azure import ACR_PASSWORD, INGRESS_IP, SUBSCRIPTION
 from components.registry.acr import ACR_PULL, ACR_PUSH, registry_name_base
 from config import ConfigError, parse_config
 from harness import Program, ProgramRun, Registration, is_secret, run_stack, unwrap
 from variants import SECRET_VALUES, deploy
 
 NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7"
+AKS_RBAC_CLUSTER_ADMIN = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"
 
 RG = "azure-native:resources:ResourceGroup"
 AKS = "azure-native:containerservice:ManagedCluster"
@@ -75,7 +76,7 @@ def test_prod_outputs(prod: ProgramRun) -> None:
     assert out["cluster_name"] == "binderhub-prod"
     assert re.fullmatch(r"[a-z0-9]{5,50}\.azurecr\.io/binder/binder-prod-", out["image_prefix"])
     assert out["registry_url"] == "https://" + out["image_prefix"].split("/")[0]
-    assert AKS_KUBE_TOKEN in out["kubeconfig"]
+    # (the kubeconfig: tests/test_azure_hardening.py)
 
 
 def test_minimal_azure_stack_defaults() -> None:
@@ -96,7 +97,7 @@ def test_aks_cluster_shape(prod: ProgramRun) -> None:
     cfg = harness.stack_file_config("prod")["cluster"]
     aks = prod.one(AKS).inputs
     assert aks["identity"] == {"type": "SystemAssigned"}
-    assert aks["enableRBAC"] is True and aks["disableLocalAccounts"] is False
+    assert aks["enableRBAC"] is True and aks["disableLocalAccounts"] is True
     assert aks["sku"] == {"name": "Base", "tier": cfg["tier"]}
     assert aks["location"] == cfg["location"]
     (core,) = aks["agentPoolProfiles"]
@@ -122,12 +123,15 @@ def test_kubernetes_version_from_config() -> None:
     assert aks["autoUpgradeProfile"]["upgradeChannel"] == "none"
 
 
-def test_kubeconfig_comes_from_user_credentials(prod: ProgramRun) -> None:
+def test_kubeconfig_reads_the_api_server_from_the_clusters_entra_kubeconfig(prod: ProgramRun) -> None:
     (call,) = [c for c in prod.calls if c.token == "azure-native:containerservice:listManagedClusterUserCredentials"]
     assert call.args["resourceName"] == "binderhub-prod" and call.args["resourceGroupName"] == "binderhub-prod"
+    # The exec form: what AKS returns for an Entra ID cluster (no static credential to drop).
+    assert call.args["format"] == "exec"
     provider = prod.one("pulumi:providers:kubernetes")
     assert is_secret(provider.inputs["kubeconfig"])
-    assert AKS_KUBE_TOKEN in unwrap(provider.inputs["kubeconfig"])  # decoded, not base64
+    (cluster,) = yaml.safe_load(unwrap(provider.inputs["kubeconfig"]))["clusters"]
+    assert cluster["cluster"]["server"] == f"https://{prod.one(AKS).outputs['fqdn']}:443"
 
 
 # ---------------------------------------------------------------------------- registry
@@ -204,7 +208,9 @@ def test_docker_hub_instead_of_acr(dockerhub: ProgramRun) -> None:
         and not dockerhub.of_type(APP)
         and not dockerhub.of_type("binderhub:registry:AcrRegistry")
     )
-    assert [r.inputs["roleDefinitionId"] for r in dockerhub.of_type(ROLE)] == [role_id(NETWORK_CONTRIBUTOR)]
+    assert sorted(r.inputs["roleDefinitionId"] for r in dockerhub.of_type(ROLE)) == sorted(
+        [role_id(NETWORK_CONTRIBUTOR), role_id(AKS_RBAC_CLUSTER_ADMIN)]
+    )
     values = dockerhub.chart("binderhub").inputs["values"]
     assert unwrap(values)["config"]["BinderHub"]["image_prefix"] == "docker.io/binderbot/binder-prod-"
     assert dockerhub.outputs["image_prefix"].value == "docker.io/binderbot/binder-prod-"
@@ -226,7 +232,8 @@ def test_ingress_controller_uses_the_static_ip(prod: ProgramRun) -> None:
 def test_cluster_identity_may_use_the_ip(prod: ProgramRun) -> None:
     network = role(prod, NETWORK_CONTRIBUTOR)
     assert network.inputs["principalId"] == prod.one(AKS).outputs["identity"]["principalId"]
-    assert network.inputs["scope"] == mock_id(prod.one(RG))
+    # The one IP it attaches, not the resource group around it (issue #19).
+    assert network.inputs["scope"] == mock_id(prod.one(IP))
     controller = prod.chart("nginx-ingress")
     assert prod.depends_on(controller, network) and prod.depends_on(controller, prod.one(IP))
 
@@ -407,6 +414,7 @@ def test_the_purge_task_has_no_identity_beyond_its_own_registry(prod: ProgramRun
     assert "identity" not in task
     assert task["credentials"] == {"sourceRegistry": {"loginMode": "Default"}}
     assert sorted(r.name for r in prod.of_type(ROLE)) == [
+        "cluster-deployer-admin",
         "cluster-network-contributor",
         "registry-kubelet-pull",
         "registry-push",

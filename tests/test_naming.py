@@ -41,6 +41,8 @@ NAMED: dict[str, tuple[str, ...]] = {
     "gcp:serviceaccount/account:Account": ("accountId",),
     # Named inside its registry, whose name is random (RANDOM below).
     "azure-native:containerregistry:Task": ("registryName", "taskName"),
+    # Named on the stack's own cluster (its resource URI).
+    "azure-native:monitor:DiagnosticSetting": ("resourceUri", "name"),
 }
 # Inputs that would set the physical name of an auto-named type.
 AUTO: dict[str, tuple[str, ...]] = {
@@ -50,6 +52,7 @@ AUTO: dict[str, tuple[str, ...]] = {
     "aws:ec2/launchTemplate:LaunchTemplate": ("name", "namePrefix"),
     "azure-native:network:PublicIPAddress": ("publicIpAddressName",),
     "azure-native:authorization:RoleAssignment": ("roleAssignmentName",),
+    "azure-native:operationalinsights:Workspace": ("workspaceName",),
 }
 UNNAMED = {
     "aws:ec2/vpc:Vpc",

@@ -18,6 +18,7 @@ import pulumi_azuread as azuread
 import pulumi_random as random
 
 from components.registry import RegistrySettings
+from components.rotation import rotation_window
 
 # Built-in roles (same GUIDs in every tenant).
 ACR_PULL = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
@@ -86,6 +87,8 @@ class AcrRegistryArgs:
     sku: str = "Basic"
     protect: bool = False  # the registry only (images are the state worth keeping)
     expire_after_days: int = 30  # registry.expireAfterDays
+    credential_lifetime_days: int = 90  # registry.credentialLifetimeDays: the push password's life
+    credential_rotation: str | None = None  # registry.credentialRotation: a new value replaces it now
 
 
 class AcrRegistry(pulumi.ComponentResource):
@@ -98,6 +101,13 @@ class AcrRegistry(pulumi.ComponentResource):
     the built-in AcrPush role on this registry: it can push and pull images here and nothing
     else in the subscription. The nodes pull with their own kubelet identity (AcrPull), so user
     pods need no image pull secret.
+
+    The password expires `credential_lifetime_days` after the start of its rotation window
+    (components/rotation.py): the first `pulumi up` in the next window, or after
+    `credential_rotation` changes, creates a new password, hands it to the hub, then deletes
+    the old one. It is the one long-lived secret on Azure: BinderHub pushes with a static
+    docker config (username and password), and ACR offers no keyless push for it: a token
+    exchanged for an Entra login lasts hours, and nothing in BinderHub renews one.
     """
 
     registry: azure.containerregistry.Registry
@@ -144,10 +154,14 @@ class AcrRegistry(pulumi.ComponentResource):
             opts=child,
         )
         principal = azuread.ServicePrincipal(f"{name}-push-sp", client_id=application.client_id, opts=child)
+        rotation = rotation_window(args.credential_lifetime_days, args.credential_rotation)
         secret = azuread.ApplicationPassword(
             f"{name}-push-password",
             application_id=application.id,
             display_name="binderhub image builder",
+            # Both replace the password when they change (ForceNew); the window changes both.
+            end_date=rotation.expires_rfc3339,
+            rotate_when_changed=rotation.keepers,
             opts=child,
         )
         self.push_role = azure.authorization.RoleAssignment(

@@ -1,7 +1,8 @@
 """What azure-native, azuread and random return for the Azure target, shaped like the real APIs.
 
-Resource ids are the harness's (`<logical name>-id`): mocks cannot choose them yet, so
-nothing here returns an `id` output that would disagree with the resource's real id.
+Resource ids are the harness's (`<logical name>-id`) except the AKS cluster's, which is its
+ARM path as Azure gives it: resources named inside the cluster (its diagnostic setting) then
+differ between two stacks as they do in Azure.
 """
 
 from __future__ import annotations
@@ -18,7 +19,13 @@ SUBSCRIPTION = "00000000-1111-2222-3333-444444444444"
 TENANT = "99999999-8888-7777-6666-555555555555"
 INGRESS_IP = "20.61.12.34"
 ACR_PASSWORD = "acr-push-password-Q~7cT0pSecret0123456789"  # what the tests must never see in plain
+# What a local-account kubeconfig of AKS holds (a static token). The cluster has local accounts
+# disabled, so no mock returns it; tests/test_invariants.py still searches every output for it.
 AKS_KUBE_TOKEN = "aks-user-token-0123456789abcdef"
+# The API server's CA as AKS's kubeconfigs carry it (base64 PEM); public, not a credential.
+AKS_CA_DATA = base64.b64encode(b"-----BEGIN CERTIFICATE-----\nTEST-AKS-CA\n-----END CERTIFICATE-----\n").decode()
+# The Azure CLI's public client: what AKS's exec kubeconfig names for kubelogin's device code login.
+AZURE_CLI_CLIENT_ID = "80faf920-1908-4b52-b5ef-a8e7bedfc67a"
 
 
 def fake_uuid(seed: str) -> str:
@@ -47,8 +54,9 @@ def _managed_cluster(args: pulumi_mocks.MockResourceArgs, _: RunOptions) -> dict
     location = args.inputs["location"]
     node_group = f"MC_{group}_{name}_{location}"
     return {
+        "id": f"{_group_id(group)}/providers/Microsoft.ContainerService/managedClusters/{name}",
         "name": name,
-        "fqdn": f"{args.inputs.get('dnsPrefix', name)}-{fake_hex(name, 8)}.hcp.{location}.azmk8s.io",
+        "fqdn": aks_fqdn(name, location),
         "nodeResourceGroup": node_group,
         "provisioningState": "Succeeded",
         "currentKubernetesVersion": args.inputs.get("kubernetesVersion") or "1.33.3",
@@ -116,29 +124,59 @@ def _application_password(args: pulumi_mocks.MockResourceArgs, _: RunOptions) ->
     return {"keyId": key_id, "value": ACR_PASSWORD}
 
 
-def aks_kubeconfig(cluster: str, fqdn: str) -> str:
+def aks_exec_kubeconfig(cluster: str, group: str, fqdn: str) -> str:
+    """listClusterUserCredential(format=exec) of a managed-AAD cluster: kubelogin, device code login."""
     return f"""apiVersion: v1
 kind: Config
 clusters:
 - name: {cluster}
   cluster:
-    certificate-authority-data: TEST-AKS-CA
+    certificate-authority-data: {AKS_CA_DATA}
     server: https://{fqdn}:443
 contexts:
 - name: {cluster}
-  context: {{cluster: {cluster}, user: clusterUser_{cluster}}}
+  context: {{cluster: {cluster}, user: clusterUser_{group}_{cluster}}}
 current-context: {cluster}
 users:
-- name: clusterUser_{cluster}
-  user: {{client-certificate-data: TEST-CERT, client-key-data: TEST-KEY, token: {AKS_KUBE_TOKEN}}}
+- name: clusterUser_{group}_{cluster}
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1beta1
+      args: [get-token, --environment, AzurePublicCloud, --server-id, 6dae42f8-4368-4678-94ff-3960e28e3630,
+             --client-id, {AZURE_CLI_CLIENT_ID}, --tenant-id, {TENANT}, --login, devicecode]
+      command: kubelogin
+      env: null
+      installHint: kubelogin is not installed
+      interactiveMode: IfAvailable
+      provideClusterInfo: false
 """
+
+
+def aks_fqdn(cluster: str, location: str = "westeurope") -> str:
+    return f"{cluster}-{fake_hex(cluster, 8)}.hcp.{location}.azmk8s.io"
 
 
 @call_mock("azure-native:containerservice:listManagedClusterUserCredentials")
 def _user_credentials(args: pulumi_mocks.MockCallArgs, _: RunOptions) -> dict[str, Any]:
-    cluster = args.args["resourceName"]
-    kubeconfig = aks_kubeconfig(cluster, f"{cluster}.hcp.westeurope.azmk8s.io")
+    cluster, group = args.args["resourceName"], args.args["resourceGroupName"]
+    kubeconfig = aks_exec_kubeconfig(cluster, group, aks_fqdn(cluster))
     return {"kubeconfigs": [{"name": "clusterUser", "value": base64.b64encode(kubeconfig.encode()).decode()}]}
+
+
+@resource_mock("azure-native:operationalinsights:Workspace")
+def _workspace(args: pulumi_mocks.MockResourceArgs, _: RunOptions) -> dict[str, Any]:
+    name = _auto_name(args, "workspaceName")
+    return {
+        "name": name,
+        "customerId": fake_uuid(f"{name}-customer"),
+        "provisioningState": "Succeeded",
+        "retentionInDays": args.inputs.get("retentionInDays", 30),
+    }
+
+
+@resource_mock("azure-native:monitor:DiagnosticSetting")
+def _diagnostic_setting(args: pulumi_mocks.MockResourceArgs, _: RunOptions) -> dict[str, Any]:
+    return {"name": args.inputs.get("name", args.name), "type": "Microsoft.Insights/diagnosticSettings"}
 
 
 @call_mock("azure-native:authorization:getClientConfig")
