@@ -73,6 +73,8 @@ def build(cfg: AwsStack, secrets: StackSecrets) -> Target:
             pools=NodePools.from_config(cluster_cfg),
             protect=cfg.protect,
             charts=charts,
+            api_access_cidrs=tuple(cluster_cfg.api_access_cidrs),
+            audit_log_retention_days=cluster_cfg.audit_log_retention_days,
         ),
     )
     on_cluster = pulumi.ResourceOptions(providers=[cluster.aws_provider, cluster.provider])

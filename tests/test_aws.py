@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from cloud_mocks.aws import ACCOUNT_ID
-from harness import Program, ProgramRun, Registration, is_secret, run_stack, unwrap
+from harness import Program, ProgramRun, Registration, engine_takeover, is_secret, run_stack, unwrap
 from variants import AWS_DOCKERHUB, SECRET_VALUES, VARIANTS, deploy
 
 HELPER_SA = "system:serviceaccount:binderhub-registry:binderhub-container-registry-helper"
@@ -68,7 +68,7 @@ def test_the_eks_provider_waits_for_the_nodes() -> None:
     # The provider waits for both node groups and the volume driver.
     for name in ("cluster-core", "cluster-user"):
         assert run.depends_on(provider, run.one("eks:index:ManagedNodeGroup", name))
-    assert run.depends_on(provider, run.one("aws:eks/addon:Addon"))
+    assert run.depends_on(provider, run.one("aws:eks/addon:Addon", "cluster-ebs-csi"))
 
 
 def test_every_aws_resource_uses_the_regional_provider() -> None:
@@ -138,7 +138,7 @@ def test_nodes_pull_with_their_own_role() -> None:
 
 def test_hub_volume_uses_the_ebs_csi_default_class() -> None:
     run = default_run()
-    addon = run.one("aws:eks/addon:Addon")
+    addon = run.one("aws:eks/addon:Addon", "cluster-ebs-csi")
     assert addon.inputs["addonName"] == "aws-ebs-csi-driver"
     trust = policy(run.one("aws:iam/role:Role", "cluster-ebs-csi"), "assumeRolePolicy")
     subs = trust["Statement"][0]["Condition"]["StringEquals"]
@@ -485,10 +485,13 @@ def test_two_stacks_autoscalers_cannot_resize_each_others_groups() -> None:
 
 
 def test_vpc_cni_enforces_network_policies() -> None:
-    # pulumi-eks writes it into the vpc-cni add-on's configuration (`enableNetworkPolicy: "true"`).
-    cluster = default_run().one("eks:index:Cluster").inputs
-    assert cluster["vpcCniOptions"]["enableNetworkPolicy"] is True
-    assert cluster.get("useDefaultVpcCni") is not True, "the add-on pulumi-eks manages is the one configured"
+    run = default_run()
+    addon = run.one("aws:eks/addon:Addon", "cluster-vpc-cni").inputs
+    assert addon["addonName"] == "vpc-cni"
+    # The add-on's schema takes the switch as a string (describe-addon-configuration).
+    assert json.loads(addon["configurationValues"]) == {"enableNetworkPolicy": "true"}
+    # pulumi-eks makes no second vpc-cni add-on beside it.
+    assert run.one("eks:index:Cluster").inputs["useDefaultVpcCni"] is True
 
 
 def test_node_groups_use_launch_templates_that_keep_pods_from_imds() -> None:
@@ -538,3 +541,124 @@ def test_an_overlay_may_not_point_the_autoscaler_elsewhere(overlay: dict[str, An
     run = Program({**VARIANTS["aws"].config, "helmValues": {"cluster-autoscaler": overlay}}, stack="aws").run()
     assert run.error is not None and run.registrations == []
     assert "binderhub:helmValues.cluster-autoscaler." in str(run.error)
+
+
+# ----------------------------------------------------------------------------- hardening (issue #19)
+
+CNI_POLICY = "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy"
+
+
+def aws_with(**cluster: Any) -> ProgramRun:
+    """Pulumi.aws.yaml with some `binderhub:cluster` keys changed, deployed as stack `aws`."""
+    config = {**VARIANTS["aws"].config}
+    config["cluster"] = {**config["cluster"], **cluster}
+    run = Program(config, stack="aws").run()
+    assert run.error is None, repr(run.error)
+    return run
+
+
+def test_the_api_endpoint_is_public_to_the_default_cidr_and_private_for_nodes() -> None:
+    cluster = default_run().one("eks:index:Cluster").inputs
+    assert cluster["endpointPublicAccess"] is True
+    assert cluster["publicAccessCidrs"] == ["0.0.0.0/0"]  # cluster.apiAccessCidrs' documented default
+    # Nodes reach the API inside the VPC, whatever the public CIDRs allow.
+    assert cluster["endpointPrivateAccess"] is True
+
+
+def test_the_public_api_endpoint_answers_only_the_configured_cidrs() -> None:
+    cidrs = ["203.0.113.0/24", "198.51.100.7/32"]
+    cluster = aws_with(apiAccessCidrs=cidrs).one("eks:index:Cluster").inputs
+    assert cluster["publicAccessCidrs"] == cidrs
+    assert cluster["endpointPrivateAccess"] is True
+
+
+def test_control_plane_audit_logs_go_to_a_log_group_made_first_with_the_retention() -> None:
+    run = default_run()
+    cluster = run.one("eks:index:Cluster")
+    assert {"api", "audit", "authenticator"} <= set(cluster.inputs["enabledClusterLogTypes"])
+    (group,) = run.of_type("aws:cloudwatch/logGroup:LogGroup")
+    # The group EKS writes to for cluster binderhub-aws: made by the program, so it expires.
+    assert group.inputs["name"] == "/aws/eks/binderhub-aws/cluster"
+    assert group.inputs["retentionInDays"] == 90
+    assert run.depends_on(cluster, group), "EKS would create the group itself (never expiring) first"
+    # `pulumi destroy` deletes it with the cluster.
+    assert not group.protect and "skipDestroy" not in group.inputs
+    assert aws_with(auditLogRetentionDays=365).one("aws:cloudwatch/logGroup:LogGroup").inputs["retentionInDays"] == 365
+
+
+def attachments_of(run: ProgramRun, role: Registration) -> set[str]:
+    return {
+        unwrap(r.inputs["policyArn"])
+        for r in run.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+        if r.inputs["role"] == role.outputs["name"]
+    }
+
+
+def test_the_vpc_cni_has_its_own_irsa_role_and_the_node_role_lacks_its_policy() -> None:
+    run = default_run()
+    node_role = run.one("aws:iam/role:Role", "cluster-node-role")
+    assert CNI_POLICY not in attachments_of(run, node_role)
+    assert "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy" in attachments_of(run, node_role)
+    (cni_role,) = [r for r in run.of_type("aws:iam/role:Role") if CNI_POLICY in attachments_of(run, r)]
+    assert attachments_of(run, cni_role) == {CNI_POLICY}
+    (statement,) = policy(cni_role, "assumeRolePolicy")["Statement"]
+    issuer = "oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
+    assert statement["Principal"] == {"Federated": f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{issuer}"}
+    assert statement["Condition"] == {
+        "StringEquals": {
+            f"{issuer}:sub": "system:serviceaccount:kube-system:aws-node",
+            f"{issuer}:aud": "sts.amazonaws.com",
+        }
+    }
+    addon = run.one("aws:eks/addon:Addon", "cluster-vpc-cni")
+    assert addon.inputs["serviceAccountRoleArn"] == cni_role.outputs["arn"]
+    assert addon.inputs["clusterName"] == "binderhub-aws"
+    # Deleting the add-on resource never takes the network away from running nodes.
+    assert addon.inputs["preserve"] is True
+
+
+def test_the_vpc_cni_is_ready_with_its_role_before_any_node_joins() -> None:
+    run = default_run()
+    addon = run.one("aws:eks/addon:Addon", "cluster-vpc-cni")
+    (attachment,) = [
+        r
+        for r in run.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+        if unwrap(r.inputs["policyArn"]) == CNI_POLICY
+    ]
+    assert run.depends_on(addon, attachment)
+    assert run.depends_on(addon, run.one("eks:index:Cluster"))  # the role trusts the cluster's OIDC provider
+    for group in run.of_type("eks:index:ManagedNodeGroup"):
+        assert run.depends_on(group, addon), f"{group.name} may start nodes before the CNI has its role"
+
+
+def test_an_existing_stack_moves_the_cni_policy_without_a_gap() -> None:
+    """The state of a stack deployed before this change: pulumi-eks's add-on inside the cluster
+    component, the CNI policy on the node role. Both are taken over, not deleted and remade."""
+    run = default_run()
+    component = "binderhub:cluster:EksCluster"
+    old_addon = (
+        f"urn:pulumi:aws::binderhub::{component}$eks:index:Cluster$eks:index:VpcCniAddon"
+        "$aws:eks/addon:Addon::cluster-eks-vpc-cni"
+    )
+    old_attachment = (
+        f"urn:pulumi:aws::binderhub::{component}$aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+        "::cluster-node-AmazonEKS_CNI_Policy"
+    )
+    takeover = engine_takeover(run.registrations, {old_addon, old_attachment})
+    assert not takeover.conflicts
+    addon = run.one("aws:eks/addon:Addon", "cluster-vpc-cni")
+    assert takeover.taken.get(old_addon) == addon.engine_urn, "the live add-on would be created a second time"
+    # The attachment on the node role is replaced by the CNI role's: the new one first, the old
+    # one deleted at the end of the update.
+    (attachment,) = [
+        r
+        for r in run.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+        if unwrap(r.inputs["policyArn"]) == CNI_POLICY
+    ]
+    assert takeover.taken.get(old_attachment) == attachment.engine_urn
+    # The CNI's pods restart to take their role (IRSA reaches a pod when it starts).
+    patch = run.one("kubernetes:apps/v1:DaemonSetPatch")
+    assert (patch.inputs["metadata"]["namespace"], patch.inputs["metadata"]["name"]) == ("kube-system", "aws-node")
+    template = patch.inputs["spec"]["template"]["metadata"]["annotations"]
+    assert list(template.values()) == [run.one("aws:iam/role:Role", "cluster-vpc-cni").outputs["arn"]]
+    assert run.depends_on(patch, addon)

@@ -16,6 +16,7 @@ import pulumi
 from components.cleanup import drain_user_workloads, kube_api_from_kubeconfig
 from components.registry.ecr import (
     LIFECYCLE_SCRIPT,
+    AwsClients,
     claim_tag_key,
     delete_ecr_repositories,
     ecr_repositories_hook,
@@ -125,7 +126,7 @@ class FakeEcr:
         assert operation_name == "describe_repositories"
         repos = self.repositories()
         pages = [{"repositories": repos[i : i + 2]} for i in range(0, len(repos), 2)]
-        return SimpleNamespace(paginate=lambda: iter(pages))
+        return SimpleNamespace(paginate=lambda **query: iter(pages))
 
     def list_tags_for_resource(self, resourceArn: str) -> dict[str, Any]:  # noqa: N803 (boto3's names)
         return {"tags": [{"Key": k, "Value": v} for k, v in self.tags[self._name(resourceArn)].items()]}
@@ -137,9 +138,19 @@ class FakeEcr:
         for key in tagKeys:
             self.tags[self._name(resourceArn)].pop(key, None)
 
-    def delete_repository(self, repositoryName: str, force: bool) -> None:  # noqa: N803
+    def delete_repository(self, repositoryName: str, force: bool, registryId: str | None = None) -> None:  # noqa: N803
         self.deleted.append((repositoryName, force))
         del self.tags[repositoryName]
+
+
+class FakeSts:
+    """STS as the delete hook sees it: the account of the ambient credentials."""
+
+    def __init__(self, account: str) -> None:
+        self.account = account
+
+    def get_caller_identity(self) -> dict[str, str]:
+        return {"Account": self.account}
 
 
 def shared_namespace_ecr() -> FakeEcr:
@@ -260,15 +271,21 @@ def test_the_delete_hook_asks_the_stacks_region_and_reports(tmp_path: Path) -> N
     ecr = shared_namespace_ecr()
     regions: list[str] = []
 
-    def client(region: str) -> FakeEcr:
+    def clients(region: str) -> AwsClients:
         regions.append(region)
-        return ecr
+        return AwsClients(sts=FakeSts("123456789012"), ecr=ecr)
 
-    hook = ecr_repositories_hook("registry", "eu-west-1", "binder", ME, False, client=client)
+    hook = ecr_repositories_hook("registry", "eu-west-1", "binder", ME, False, clients=clients)
     assert hook.name == "registry-delete-repositories"
     role = "urn:pulumi:aws::binderhub::binderhub:registry:EcrRegistry$aws:iam/role:Role::registry-helper"
     hook.callback(
-        pulumi.ResourceHookArgs(urn=role, id="registry-helper", name="registry-helper", type="aws:iam/role:Role")
+        pulumi.ResourceHookArgs(
+            urn=role,
+            id="registry-helper",
+            name="registry-helper",
+            type="aws:iam/role:Role",
+            old_outputs={"arn": "arn:aws:iam::123456789012:role/registry-helper-1a2b3c4"},
+        )
     )
     assert regions == ["eu-west-1"]
     assert ecr.deleted == [("binder/binder-mine", True)]

@@ -16,6 +16,20 @@ from resetting the size the autoscaler chose.
 Network policy: the VPC CNI add-on runs with `enableNetworkPolicy`, so its node agent enforces
 the charts' NetworkPolicies (without it EKS ignores them).
 
+VPC CNI identity: the add-on's `aws-node` pods get AmazonEKS_CNI_Policy (create and attach
+network interfaces, assign addresses) through their own IRSA role; the node role does not carry
+it, so no other hostNetwork pod or node process inherits it. The role trusts the cluster's
+OIDC provider, which exists only with the cluster: pulumi-eks cannot take it for the add-on it
+makes inside the cluster component, so the program makes the managed add-on itself (the one
+pulumi-eks made moves to it by an alias, updated in place), after the role and before the node
+groups, whose nodes become ready only once the CNI runs.
+
+Control plane: its public endpoint answers only `cluster.apiAccessCidrs`; the private endpoint
+is on, so nodes (and anything in the VPC) reach the API without leaving it. The API server,
+audit and authenticator logs go to CloudWatch Logs, in a log group the program creates first
+(`/aws/eks/<cluster>/cluster`, the name EKS writes to) with `cluster.auditLogRetentionDays`;
+left to EKS it would be created with no expiry and outlive the stack.
+
 Instance metadata: every node group has a launch template of ours requiring IMDSv2 with a hop
 limit of 1: a token request from a pod's own network namespace takes a second hop and gets no
 answer, so user and build pods cannot take the node role's credentials (hostNetwork pods such
@@ -58,6 +72,16 @@ EBS_CSI_SERVICE_ACCOUNT = "ebs-csi-controller-sa"
 STORAGE_CLASS = "gp3"
 VPC_CIDR = "10.0.0.0/16"
 ZONES = 2  # EKS needs subnets in two zones; each zone adds a subnet pair and an Elastic IP.
+# Control-plane log types sent to CloudWatch: API server requests, the Kubernetes audit log,
+# and IAM authentication (who, as which IAM principal, got in). controllerManager and scheduler
+# logs say nothing about access and only add volume.
+CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator")
+# The VPC CNI's DaemonSet and service account (managed add-on `vpc-cni`).
+VPC_CNI_NAMESPACE = "kube-system"
+VPC_CNI_SERVICE_ACCOUNT = "aws-node"
+# A pod template annotation naming the CNI's role: a new role restarts the CNI's pods, which
+# then take the role's credentials (IRSA is injected into pods when they start).
+VPC_CNI_ROLE_ANNOTATION = "binderhub/vpc-cni-role"
 # IMDSv2 only (a session token first), and the token's reply dies after one network hop.
 METADATA_OPTIONS = {
     "http_endpoint": "enabled",
@@ -82,6 +106,11 @@ def partition(region: str) -> str:
 
 def managed_policy(region: str, name: str) -> str:
     return f"arn:{partition(region)}:iam::aws:policy/{name}"
+
+
+def control_plane_log_group(cluster_name: str) -> str:
+    """The CloudWatch log group EKS writes control-plane logs to (fixed by EKS)."""
+    return f"/aws/eks/{cluster_name}/cluster"
 
 
 def irsa_trust_policy(
@@ -131,6 +160,10 @@ class EksClusterArgs:
     pools: NodePools
     charts: StackCharts  # the autoscaler's is looked up in it (binderhub:charts, binderhub:helmValues)
     protect: bool = False  # the EKS control plane (and what hangs off it)
+    # IPv4 CIDR blocks allowed to reach the public API endpoint (cluster.apiAccessCidrs).
+    api_access_cidrs: Sequence[str] = ("0.0.0.0/0",)
+    # Days CloudWatch keeps the control-plane logs (cluster.auditLogRetentionDays).
+    audit_log_retention_days: int = 90
 
 
 class EksCluster(pulumi.ComponentResource):
@@ -169,8 +202,8 @@ class EksCluster(pulumi.ComponentResource):
             opts=on_aws,
         )
         # Pull-only ECR access lets nodes pull built images (and EKS add-on images) with their
-        # own identity: no image pull secret for user pods.
-        node_policies = ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryPullOnly"]
+        # own identity: no image pull secret for user pods. The CNI's policy is on its own role.
+        node_policies = ["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly"]
         attachments = [
             aws.iam.RolePolicyAttachment(
                 f"{name}-node-{policy}",
@@ -180,6 +213,15 @@ class EksCluster(pulumi.ComponentResource):
             )
             for policy in node_policies
         ]
+
+        # Before the cluster: EKS starts writing as soon as logging is on.
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-control-plane-logs",
+            name=control_plane_log_group(args.cluster_name),
+            retention_in_days=args.audit_log_retention_days,
+            opts=on_aws,
+        )
+        self.log_group = log_group
 
         self.cluster = eks.Cluster(
             f"{name}-eks",
@@ -192,11 +234,20 @@ class EksCluster(pulumi.ComponentResource):
             # Access entries (API) rather than the aws-auth ConfigMap: EKS maps node roles itself.
             authentication_mode=eks.AuthenticationMode.API,
             skip_default_node_group=True,
-            create_oidc_provider=True,  # IRSA for the registry helper, the EBS CSI driver, the autoscaler
-            # The VPC CNI add-on's network policy agent: NetworkPolicies are enforced.
-            vpc_cni_options=eks.VpcCniOptionsArgs(enable_network_policy=True),
+            create_oidc_provider=True,  # IRSA for the CNI, the registry helper, the EBS CSI driver, the autoscaler
+            # The program makes the vpc-cni add-on (_vpc_cni): its IRSA role needs this cluster's OIDC provider.
+            use_default_vpc_cni=True,
+            # The public endpoint for operators and CI, the private one for nodes (the API is
+            # reached from the VPC without the NAT gateway, whatever apiAccessCidrs says).
+            endpoint_public_access=True,
+            public_access_cidrs=list(args.api_access_cidrs),
+            endpoint_private_access=True,
+            enabled_cluster_log_types=list(CONTROL_PLANE_LOG_TYPES),
             opts=pulumi.ResourceOptions(
-                parent=self, providers={"aws": self.aws_provider}, protect=args.protect, depends_on=attachments
+                parent=self,
+                providers={"aws": self.aws_provider},
+                protect=args.protect,
+                depends_on=[*attachments, log_group],
             ),
         )
         self.name = pulumi.Output.from_input(args.cluster_name)
@@ -204,7 +255,9 @@ class EksCluster(pulumi.ComponentResource):
         self.oidc_issuer = self.cluster.oidc_issuer
         self.kubeconfig = pulumi.Output.secret(self.cluster.kubeconfig_json)
 
-        on_eks = pulumi.ResourceOptions(parent=self, providers={"aws": self.aws_provider})
+        vpc_cni = self._vpc_cni(name, args, on_aws)
+        # Nodes become ready once the CNI runs on them, with its own credentials.
+        on_eks = pulumi.ResourceOptions(parent=self, providers={"aws": self.aws_provider}, depends_on=[vpc_cni])
         core = eks.ManagedNodeGroup(
             f"{name}-core",
             cluster=self.cluster,
@@ -260,6 +313,7 @@ class EksCluster(pulumi.ComponentResource):
             delete_unreachable=True,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[core, user, storage]),
         )
+        self._restart_vpc_cni(name, vpc_cni)
         self.autoscaler = ClusterAutoscaler(
             f"{name}-autoscaler",
             ClusterAutoscalerArgs(
@@ -413,6 +467,81 @@ class EksCluster(pulumi.ComponentResource):
                 tag=aws.autoscaling.TagTagArgs(key=key, value=value, propagate_at_launch=False),
                 opts=on_aws,
             )
+
+    def _vpc_cni(self, name: str, args: EksClusterArgs, on_aws: pulumi.ResourceOptions) -> aws.eks.Addon:
+        """The vpc-cni managed add-on, with AmazonEKS_CNI_Policy on an IRSA role of its own."""
+        self.vpc_cni_role = aws.iam.Role(
+            f"{name}-vpc-cni",
+            assume_role_policy=irsa_trust_policy(
+                self.oidc_provider_arn, self.oidc_issuer, VPC_CNI_NAMESPACE, VPC_CNI_SERVICE_ACCOUNT
+            ),
+            opts=on_aws,
+        )
+        # This attachment was the node role's (`<name>-node-AmazonEKS_CNI_Policy`). The alias
+        # makes the move a replacement: the new attachment is made first, the node role's is
+        # deleted at the end of the update, once the CNI's pods run with their own role.
+        attachment = aws.iam.RolePolicyAttachment(
+            f"{name}-vpc-cni",
+            role=self.vpc_cni_role.name,
+            policy_arn=managed_policy(args.region, "AmazonEKS_CNI_Policy"),
+            opts=pulumi.ResourceOptions.merge(
+                on_aws, pulumi.ResourceOptions(aliases=[pulumi.Alias(name=f"{name}-node-AmazonEKS_CNI_Policy")])
+            ),
+        )
+        # pulumi-eks's add-on, which the cluster component made before `use_default_vpc_cni`:
+        # this resource takes it over (same add-on, updated in place, never deleted).
+        eks_made = (
+            f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::binderhub:cluster:EksCluster"
+            f"$eks:index:Cluster$eks:index:VpcCniAddon$aws:eks/addon:Addon::{name}-eks-vpc-cni"
+        )
+        # The newest add-on version for the pinned minor version, as pulumi-eks chose it; with no
+        # version pinned, EKS's default for the cluster (kept as it is on an existing add-on).
+        version = (
+            aws.eks.get_addon_version_output(
+                addon_name="vpc-cni",
+                kubernetes_version=args.pools.kubernetes_version,
+                most_recent=True,
+                opts=pulumi.InvokeOptions(provider=self.aws_provider),
+            ).version
+            if args.pools.kubernetes_version
+            else None
+        )
+        return aws.eks.Addon(
+            f"{name}-vpc-cni",
+            cluster_name=self.name,
+            addon_name="vpc-cni",
+            addon_version=version,
+            service_account_role_arn=self.vpc_cni_role.arn,
+            # The network policy agent: NetworkPolicies are enforced (EKS ignores them otherwise).
+            configuration_values=json.dumps({"enableNetworkPolicy": "true"}),
+            # EKS installed a self-managed CNI with the cluster: the add-on adopts it.
+            resolve_conflicts_on_create="OVERWRITE",
+            resolve_conflicts_on_update="OVERWRITE",
+            # Deleting the add-on leaves the CNI running (nodes keep their network until they go).
+            preserve=True,
+            opts=pulumi.ResourceOptions.merge(
+                on_aws,
+                pulumi.ResourceOptions(depends_on=[self.cluster, attachment], aliases=[eks_made]),
+            ),
+        )
+
+    def _restart_vpc_cni(self, name: str, vpc_cni: aws.eks.Addon) -> None:
+        """Restart the CNI's pods whenever its role changes (on an existing cluster, when the
+        CNI moves from the node role to its own): IRSA reaches a pod only when it starts."""
+        k8s.apps.v1.DaemonSetPatch(
+            f"{name}-vpc-cni-role",
+            metadata={
+                "name": "aws-node",
+                "namespace": VPC_CNI_NAMESPACE,
+                # The add-on (EKS) manages the rest of the DaemonSet; this only adds an annotation.
+                "annotations": {"pulumi.com/patchForce": "true"},
+            },
+            spec={"template": {"metadata": {"annotations": {VPC_CNI_ROLE_ANNOTATION: self.vpc_cni_role.arn}}}},
+            # Left on the DaemonSet on delete: removing it would only restart the pods again.
+            opts=pulumi.ResourceOptions(
+                parent=self, provider=self.provider, depends_on=[vpc_cni], retain_on_delete=True
+            ),
+        )
 
     def _ebs_csi(
         self, name: str, args: EksClusterArgs, on_aws: pulumi.ResourceOptions, core: eks.ManagedNodeGroup

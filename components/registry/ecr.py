@@ -17,12 +17,18 @@ Stacks sharing one account: the namespace is the stack's own unless `registry.pr
 (then it is that prefix, which other stacks may set too). The delete hook removes a repository
 only when no other stack claims it, and, in a namespace that is not the stack's own, only when
 this stack claimed it: an explicit prefix shared by two stacks never loses the other's images.
+
+Other accounts: the hook runs with whatever AWS credentials `pulumi destroy` has. Before it
+deletes anything it asks STS which account those are and compares it with the account of the
+helper role being deleted (from its ARN in the stack's state); a different or unknown account
+deletes nothing (a warning says so and how to finish by hand). Listing and deleting name that
+account's registry explicitly, so no repository of another account is touched.
 """
 
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -359,7 +365,31 @@ class EcrClient(Protocol):
     def get_paginator(self, operation_name: str) -> Any: ...
     def list_tags_for_resource(self, *, resourceArn: str) -> Any: ...  # noqa: N803 (boto3's names)
     def untag_resource(self, *, resourceArn: str, tagKeys: list[str]) -> Any: ...  # noqa: N803
-    def delete_repository(self, *, repositoryName: str, force: bool) -> Any: ...  # noqa: N803
+    def delete_repository(self, *, repositoryName: str, force: bool, registryId: str = ...) -> Any: ...  # noqa: N803
+
+
+class StsClient(Protocol):
+    """The part of boto3's STS client the delete hook uses."""
+
+    def get_caller_identity(self) -> Any: ...
+
+
+@dataclass(frozen=True)
+class AwsClients:
+    """STS and ECR clients of one credential chain: the account STS names is the one ECR acts in."""
+
+    sts: StsClient
+    ecr: EcrClient
+
+
+def account_of_arn(arn: object) -> str | None:
+    """The 12-digit account of an ARN (`arn:<partition>:<service>:<region>:<account>:...`), else None."""
+    if not isinstance(arn, str):
+        return None
+    parts = arn.split(":", 5)
+    if len(parts) < 6 or parts[0] != "arn" or not re.fullmatch(r"\d{12}", parts[4]):
+        return None
+    return parts[4]
 
 
 @dataclass
@@ -374,19 +404,25 @@ class RepositoryCleanup:
     unclaimed: list[str] = field(default_factory=list)
 
 
-def delete_ecr_repositories(ecr: EcrClient, namespace: str, claim_tag: str, exclusive: bool) -> RepositoryCleanup:
+def delete_ecr_repositories(
+    ecr: EcrClient, namespace: str, claim_tag: str, exclusive: bool, registry_id: str | None = None
+) -> RepositoryCleanup:
     """Delete this stack's repositories under `<namespace>/`, images included.
 
     A repository is this stack's when it carries `claim_tag` and no other stack's claim tag
     (`CLAIM_TAG_PREFIX...`), or, in an `exclusive` namespace, carries no claim at all. One that
-    another stack also claims only loses this stack's claim.
+    another stack also claims only loses this stack's claim. `registry_id` (an account id):
+    list and delete in that account's registry only (ECR's default is the caller's).
     """
     result = RepositoryCleanup()
-    pages: Iterable[dict[str, Any]] = ecr.get_paginator("describe_repositories").paginate()
+    in_registry: dict[str, str] = {} if registry_id is None else {"registryId": registry_id}
+    pages: Iterable[dict[str, Any]] = ecr.get_paginator("describe_repositories").paginate(**in_registry)
     for repo in (r for page in pages for r in page.get("repositories", [])):
         name: str = repo["repositoryName"]
         if not name.startswith(namespace + "/"):
             continue
+        if registry_id is not None and account_of_arn(repo["repositoryArn"]) != registry_id:
+            continue  # ECR answered for another registry: not this stack's
         tags = ecr.list_tags_for_resource(resourceArn=repo["repositoryArn"]).get("tags", [])
         claims = {tag["Key"] for tag in tags if tag["Key"].startswith(CLAIM_TAG_PREFIX)}
         if claims - {claim_tag}:
@@ -394,7 +430,7 @@ def delete_ecr_repositories(ecr: EcrClient, namespace: str, claim_tag: str, excl
                 ecr.untag_resource(resourceArn=repo["repositoryArn"], tagKeys=[claim_tag])
             result.kept_for_others.append(name)
         elif claims or exclusive:
-            ecr.delete_repository(repositoryName=name, force=True)
+            ecr.delete_repository(repositoryName=name, force=True, **in_registry)
             result.deleted.append(name)
         else:
             result.unclaimed.append(name)
@@ -407,16 +443,35 @@ def ecr_repositories_hook(
     namespace: str,
     claim_tag: str,
     exclusive: bool,
-    client: Callable[[str], EcrClient] | None = None,
+    clients: Callable[[str], AwsClients] | None = None,
 ) -> pulumi.ResourceHook:
-    """An after-delete hook: the repositories the registry helper created for this stack go too.
+    """An after-delete hook on the helper's role: the repositories the helper created for this
+    stack go too, if the ambient credentials are of the stack's account.
 
-    `client(region)` gives the ECR client (default: boto3's, with the user's credentials).
+    The stack's account is the one in the deleted role's ARN (`old_outputs["arn"]`, from the
+    state); the ambient one is STS GetCallerIdentity's. `clients(region)` gives both clients
+    (default: one boto3 session, with the user's credentials).
     """
 
     def delete(args: pulumi.ResourceHookArgs) -> None:
-        ecr = client(region) if client is not None else _boto3_ecr(region)
-        result = delete_ecr_repositories(ecr, namespace, claim_tag, exclusive)
+        aws_clients = clients(region) if clients is not None else _boto3_clients(region)
+        stack_account = account_of_arn((args.old_outputs or {}).get("arn"))
+        ambient: Mapping[str, Any] = aws_clients.sts.get_caller_identity()
+        ambient_account = ambient.get("Account")
+        manual = (
+            f"Delete this stack's repositories under {namespace}/ with the stack's account's credentials: "
+            "aws ecr delete-repository --force --repository-name <name>"
+        )
+        if stack_account is None:
+            pulumi.log.warn(f"ECR repositories kept: the stack's AWS account is not known from its state. {manual}")
+            return
+        if ambient_account != stack_account:
+            pulumi.log.warn(
+                f"ECR repositories kept: the credentials in use are of AWS account {ambient_account}, "
+                f"the stack's repositories are in account {stack_account}. {manual}"
+            )
+            return
+        result = delete_ecr_repositories(aws_clients.ecr, namespace, claim_tag, exclusive, registry_id=stack_account)
         pulumi.log.info(f"deleted {len(result.deleted)} ECR repositories under {namespace}/")
         if result.kept_for_others:
             pulumi.log.info(f"kept {len(result.kept_for_others)} that other stacks also use: {result.kept_for_others}")
@@ -430,8 +485,11 @@ def ecr_repositories_hook(
     return pulumi.ResourceHook(f"{name}-delete-repositories", delete, pulumi.ResourceHookOptions(ignore_errors=True))
 
 
-def _boto3_ecr(region: str) -> EcrClient:
+def _boto3_clients(region: str) -> AwsClients:
     import boto3  # only needed at teardown
 
-    ecr: Any = boto3.client("ecr", region_name=region)  # boto3 clients are generated at run time
-    return ecr
+    # One session: STS answers for exactly the credentials ECR then uses.
+    session = boto3.Session(region_name=region)
+    sts: Any = session.client("sts")  # boto3 clients are generated at run time
+    ecr: Any = session.client("ecr")
+    return AwsClients(sts=sts, ecr=ecr)

@@ -55,6 +55,20 @@ def _region(args: pulumi_mocks.MockCallArgs, _: RunOptions) -> dict[str, Any]:
     return {"name": "us-east-1", "region": "us-east-1", "id": "us-east-1", "endpoint": "ec2.us-east-1.amazonaws.com"}
 
 
+@call_mock("aws:eks/getAddonVersion:getAddonVersion")
+def _addon_version(args: pulumi_mocks.MockCallArgs, _: RunOptions) -> dict[str, Any]:
+    # What EKS lists as the newest vpc-cni build for Kubernetes 1.33 (DescribeAddonVersions).
+    versions = {"vpc-cni": "v1.20.4-eksbuild.2", "aws-ebs-csi-driver": "v1.50.1-eksbuild.1"}
+    name = args.args["addonName"]
+    return {
+        "addonName": name,
+        "kubernetesVersion": args.args["kubernetesVersion"],
+        "mostRecent": args.args.get("mostRecent", False),
+        "version": versions[name],
+        "id": name,
+    }
+
+
 def _id(prefix: str, seed: str, length: int = 17) -> str:
     return f"{prefix}-{fake_hex(seed, length)}"
 
@@ -94,6 +108,17 @@ def _role(args: pulumi_mocks.MockResourceArgs, _: RunOptions) -> dict[str, Any]:
 @resource_mock("aws:iam/rolePolicy:RolePolicy")
 def _role_policy(args: pulumi_mocks.MockResourceArgs, _: RunOptions) -> dict[str, Any]:
     return {"name": f"{args.name}-{fake_hex(args.name, 7)}"}
+
+
+@resource_mock("aws:cloudwatch/logGroup:LogGroup")
+def _log_group(args: pulumi_mocks.MockResourceArgs, _: RunOptions) -> dict[str, Any]:
+    name = args.inputs["name"]
+    return {
+        "id": name,
+        "arn": f"arn:aws:logs:us-east-1:{ACCOUNT_ID}:log-group:{name}",
+        "logGroupClass": "STANDARD",
+        "skipDestroy": False,
+    }
 
 
 @resource_mock("aws:eks/addon:Addon")
