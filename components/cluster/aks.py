@@ -296,14 +296,17 @@ class AksCluster(pulumi.ComponentResource):
             resource_group_name=group.name, resource_name=cluster.name, format="exec"
         )
         endpoint = credentials.apply(_server_and_ca)
-        # Built only once the deployer's role exists: no Kubernetes call can precede it.
         self.kubeconfig = pulumi.Output.secret(
-            pulumi.Output.all(endpoint, client.tenant_id, deployer.id).apply(
+            pulumi.Output.all(endpoint, client.tenant_id).apply(
                 lambda parts: aks_kubeconfig(args.cluster_name, parts[0][0], parts[0][1], parts[1])
             )
         )
         self.context = None
-        # A destroy after the cluster is already gone drops its Kubernetes objects from the state.
+        # The provider is created only once the deployer's role exists (depends_on), so no
+        # Kubernetes call precedes it. Not through the kubeconfig's value: a kubeconfig unknown
+        # at preview (a role about to be created) makes pulumi-kubernetes plan to replace every
+        # object on the cluster. A destroy after the cluster is already gone drops its
+        # Kubernetes objects from the state (delete_unreachable).
         self.provider = k8s.Provider(
             f"{name}-k8s",
             kubeconfig=self.kubeconfig,
