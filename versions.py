@@ -36,6 +36,10 @@ CHARTS: dict[str, ChartRef] = {
     ),
     # EKS only: it resizes the user node group (AKS and GKE have an autoscaler of their own).
     "cluster-autoscaler": ChartRef("cluster-autoscaler", "https://kubernetes.github.io/autoscaler", "9.59.0"),
+    # binderhub:monitoring: Prometheus (with kube-state-metrics and node-exporter inside) and Grafana.
+    "prometheus": ChartRef("prometheus", "https://prometheus-community.github.io/helm-charts", "29.27.0"),
+    # The grafana chart's home since grafana/helm-charts handed it over.
+    "grafana": ChartRef("grafana", "https://grafana-community.github.io/helm-charts", "12.11.1"),
 }
 
 # z2jh version bundled inside the pinned binderhub chart (its values are validated against it).
@@ -71,3 +75,8 @@ class StackCharts:
 # The BinderHub source commit the pinned binderhub chart was built from (its version's `h<sha>`):
 # the behaviour tests run BinderHub's Python package at this commit.
 BINDERHUB_COMMIT = "b9fad995d5529e487c25a9f0795f4fe150a96f25"
+
+# The JupyterHub project's Grafana dashboards (jupyterhub/grafana-dashboards) that
+# binderhub:monitoring provisions, built to JSON by scripts/build_dashboards.py from their
+# sources at this commit (`jupyterhub-grafana-dashboards-<commit[:8]>.tar.gz` in the chart cache).
+GRAFANA_DASHBOARDS_COMMIT = "ef44b4ed0b439734f2acd5dbd81c4f7d3b513f76"

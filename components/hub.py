@@ -23,7 +23,10 @@ from components.registry import RegistrySettings
 from components.values.binderhub import binderhub_service_url, binderhub_service_values, classic_values
 from components.values.hosts import Hosts
 from components.values.jupyterhub import service_hub_values
+from components.values.monitoring import NAMESPACE as MONITORING_NAMESPACE
+from components.values.monitoring import hub_metrics_values
 from components.values.network_policy import build_egress_policies
+from components.values.overlay import merge
 from components.values.settings import HubSecrets, HubSettings, IngressSettings, RepoProviderTokens
 from config import StackConfig, StackSecrets
 from versions import StackCharts
@@ -52,6 +55,10 @@ class BinderHubDeploymentArgs:
     # TLS: the ClusterIssuer, created first (certificates are requested as soon as the Ingresses
     # exist) and deleted last (the ACME challenges in the namespace carry cert-manager's finalizers).
     issuer: pulumi.Resource | None = None
+    # binderhub:monitoring: the token of the hub service Prometheus scrapes /hub/metrics with
+    # (secret), and the namespace Prometheus runs in (the hub's NetworkPolicy lets it in).
+    metrics_token: pulumi.Input[str] | None = None
+    metrics_namespace: str = MONITORING_NAMESPACE
 
 
 class BinderHubDeployment(pulumi.ComponentResource):
@@ -122,7 +129,7 @@ class BinderHubDeployment(pulumi.ComponentResource):
             BinderHubReleaseArgs(
                 chart=args.charts.ref("binderhub"),
                 namespace=self.namespace.metadata.name,
-                values=classic_values(self.settings),
+                values=_with_metrics(classic_values(self.settings), args, under="jupyterhub"),
                 depends_on=depends_on,
             ),
             opts=opts,
@@ -137,7 +144,10 @@ class BinderHubDeployment(pulumi.ComponentResource):
             JupyterHubReleaseArgs(
                 chart=args.charts.ref("jupyterhub"),
                 namespace=self.namespace.metadata.name,
-                values=service_hub_values(self.settings, binderhub_service_url(BINDER_RELEASE, fullname_override="")),
+                values=_with_metrics(
+                    service_hub_values(self.settings, binderhub_service_url(BINDER_RELEASE, fullname_override="")),
+                    args,
+                ),
                 depends_on=depends_on,
             ),
             opts=opts,
@@ -156,6 +166,15 @@ class BinderHubDeployment(pulumi.ComponentResource):
             ),
             opts=opts,
         )
+
+
+def _with_metrics(values: dict[str, Any], args: BinderHubDeploymentArgs, under: str | None = None) -> dict[str, Any]:
+    """`values` with the hub's metrics service for Prometheus (monitoring on), merged at the
+    z2jh root: the chart's root (service shape) or its `under` key (the binderhub chart's hub)."""
+    if args.metrics_token is None:
+        return values
+    fragment = hub_metrics_values(args.metrics_token, args.metrics_namespace)
+    return merge(values, {under: fragment} if under else fragment)
 
 
 def _settings(args: BinderHubDeploymentArgs, secrets: HubSecrets) -> HubSettings:

@@ -647,14 +647,15 @@ class StackConfig(Model, Generic[ClusterT]):
 
 
 # Namespaces the cluster owns or this program installs into (components/cert_manager.py,
-# ingress/f5_nginx.py, openebs.py, registry/ecr.py: the ECR credential helper's); a test checks
+# ingress/f5_nginx.py, openebs.py, registry/ecr.py: the ECR credential helper's,
+# monitoring/monitoring.py); a test checks
 # the list against every Namespace the program creates.
 # Namespaces managed clusters create for their own add-ons (GKE: gke-*, gmp-*; AKS: aks-*,
 # calico-system with Calico; Tigera's operator), and Kubernetes' own.
 RESERVED_NAMESPACE_PREFIXES = ("kube-", "gke-", "gmp-", "aks-", "calico-", "tigera-")
 RESERVED_NAMESPACES = frozenset(
     {"default", "kube-system", "kube-public", "kube-node-lease", "cert-manager", "nginx-ingress", "openebs"}
-    | {"binderhub-registry", "cluster-autoscaler"}
+    | {"binderhub-registry", "cluster-autoscaler", "monitoring"}
 )
 
 

@@ -11,8 +11,9 @@ from typing import Any
 import pulumi
 
 from components.cert_manager import CertManagerIssuer, CertManagerIssuerArgs
-from components.hub import BinderHubDeployment, BinderHubDeploymentArgs
+from components.hub import BINDER_RELEASE, BinderHubDeployment, BinderHubDeploymentArgs
 from components.ingress import IngressController, IngressControllerFactory, existing, f5_nginx
+from components.monitoring import Monitoring, MonitoringArgs
 from components.values.hosts import Hosts, compute_hosts
 from components.values.settings import IngressSettings
 from config import StackConfig, StackSecrets
@@ -36,6 +37,8 @@ class StackOutputs:
     cluster_name: pulumi.Input[str]
     kubeconfig: pulumi.Output[str]
     oauth_callback_url: pulumi.Input[str] | None = None  # register this in the OAuth app
+    grafana_url: pulumi.Input[str] | None = None  # binderhub:monitoring
+    grafana_admin_password: pulumi.Output[str] | None = None  # binderhub:monitoring; secret
 
     def exports(self) -> dict[str, Any]:
         return {
@@ -47,6 +50,12 @@ class StackOutputs:
             "cluster_name": self.cluster_name,
             "kubeconfig": pulumi.Output.secret(self.kubeconfig),
             **({"oauth_callback_url": self.oauth_callback_url} if self.oauth_callback_url is not None else {}),
+            **({"grafana_url": self.grafana_url} if self.grafana_url is not None else {}),
+            **(
+                {"grafana_admin_password": pulumi.Output.secret(self.grafana_admin_password)}
+                if self.grafana_admin_password is not None
+                else {}
+            ),
         }
 
 
@@ -57,6 +66,8 @@ def deploy_platform(cfg: StackConfig[Any], secrets: StackSecrets, target: Target
     issuer = _tls_issuer(cfg, charts, on_cluster) if cfg.tls_enabled else None
     controller = INGRESS_CONTROLLERS[cfg.ingress.controller]("ingress", cfg.ingress, charts, target.ingress, on_cluster)
     hosts = _hosts(cfg, controller.address)
+    ingress = _ingress_settings(cfg, controller, issuer)
+    monitoring = _monitoring(cfg, charts, target, controller, hosts, ingress, issuer, on_cluster)
     hub = BinderHubDeployment(
         "hub",
         BinderHubDeploymentArgs(
@@ -65,11 +76,12 @@ def deploy_platform(cfg: StackConfig[Any], secrets: StackSecrets, target: Target
             charts=charts,
             cluster=target.cluster,
             hosts=hosts,
-            ingress=_ingress_settings(cfg, controller, issuer),
+            ingress=ingress,
             registry=target.registry,
             storage_class=target.storage.storage_class,
             storage_depends_on=target.storage.depends_on,
             issuer=issuer.issuer if issuer is not None else None,
+            metrics_token=monitoring.hub_metrics_token if monitoring is not None else None,
         ),
         opts=on_cluster,
     )
@@ -82,6 +94,47 @@ def deploy_platform(cfg: StackConfig[Any], secrets: StackSecrets, target: Target
         cluster_name=target.cluster.name,
         kubeconfig=target.cluster.kubeconfig,
         oauth_callback_url=hub.oauth_callback_url,
+        grafana_url=monitoring.grafana_url if monitoring is not None else None,
+        grafana_admin_password=monitoring.grafana_admin_password if monitoring is not None else None,
+    )
+
+
+def _monitoring(
+    cfg: StackConfig[Any],
+    charts: StackCharts,
+    target: Target,
+    controller: IngressController,
+    hosts: pulumi.Output[Hosts],
+    ingress: IngressSettings,
+    issuer: CertManagerIssuer | None,
+    opts: pulumi.ResourceOptions,
+) -> Monitoring | None:
+    """Prometheus and Grafana (binderhub:monitoring), or None when off.
+
+    Created before the hub, which takes its metrics token; Prometheus reaches the hub, BinderHub
+    and the ingress controller by their Services' names, known before either is installed.
+    """
+    if not cfg.monitoring.enabled:
+        return None
+    ingress_metrics = controller.metrics if isinstance(controller, f5_nginx.F5NginxIngress) else None
+    return Monitoring(
+        "monitoring",
+        MonitoringArgs(
+            config=cfg.monitoring,
+            charts=charts,
+            cluster=target.cluster,
+            shape=cfg.shape,
+            hub_namespace=cfg.namespace,
+            binder_release=BINDER_RELEASE,
+            hosts=hosts,
+            grafana_host=cfg.hosts.grafana if cfg.hosts else None,
+            ingress=ingress,
+            ingress_metrics=ingress_metrics,
+            storage_class=target.storage.storage_class,
+            storage_depends_on=target.storage.depends_on,
+            issuer=issuer.issuer if issuer is not None else None,
+        ),
+        opts=opts,
     )
 
 

@@ -480,6 +480,8 @@ MORE_KEYS = [
 ] + [
     ({**stack_file_config("aws"), "shape": "service"}, set()),
     ({**stack_file_config("gcp"), "userPlaceholders": 1}, set()),  # the classic chart's placeholders
+    # binderhub:monitoring on the service shape (z2jh's own chart) with a storage class of its own
+    ({**stack_file_config("baremetal"), "monitoring": {"enabled": True}}, {"registryPassword", "oauthClientSecret"}),
 ]
 
 

@@ -136,10 +136,17 @@ def test_values_are_valid_against_the_chart_schemas(variant: Variant) -> None:
 
 def test_exports_the_outputs_a_user_reads(variant: Variant) -> None:
     run = deploy(variant.name)
-    expected = OUTPUTS | ({"oauth_callback_url"} if variant.auth_type != "none" else set())
+    monitoring = bool((variant.config.get("monitoring") or {}).get("enabled"))
+    expected = (
+        OUTPUTS
+        | ({"oauth_callback_url"} if variant.auth_type != "none" else set())
+        | ({"grafana_url", "grafana_admin_password"} if monitoring else set())
+    )
     assert set(run.outputs) == expected
-    # Only the kubeconfig is secret: URLs and the image prefix are printed for the user.
-    assert {name for name, output in run.outputs.items() if output.secret} == {"kubeconfig"}
+    # Only the kubeconfig and Grafana's admin password are secret: URLs and the image prefix
+    # are printed for the user.
+    secret = {"kubeconfig"} | ({"grafana_admin_password"} if monitoring else set())
+    assert {name for name, output in run.outputs.items() if output.secret} == secret
     for url in ("binder_url", "hub_url"):
         assert run.outputs[url].value.startswith(("http://", "https://")), run.outputs[url].value
         assert run.outputs[url].value.endswith("/")
@@ -239,11 +246,19 @@ def test_no_credential_appears_in_plain_text(variant: Variant) -> None:
             for where, document in (("inputs", reg.raw_inputs), ("inputs", reg.inputs), ("outputs", reg.outputs)):
                 leaks = find_plain(document, needle)
                 assert not leaks, f"{reg.type} {reg.name} holds a credential in plain {where} at {leaks}"
+    # Grafana's admin password is an output for its admin to read, as a secret (monitoring on).
+    grafana = [
+        unwrap(r.outputs["result"])
+        for r in run.of_type("random:index/randomPassword:RandomPassword")
+        if r.name == "monitoring-grafana-admin-password"
+    ]
     for name, output in run.outputs.items():
         text = json.dumps(output.value)
         for needle in needles:
             if needle in kube_tokens:  # the kubeconfig output carries the cluster's own credential
                 assert output.secret or needle not in text, f"stack output {name} shows a cluster credential"
+            elif needle in grafana and name == "grafana_admin_password":
+                assert output.secret, "the Grafana admin password is shown in plain text"
             else:
                 assert needle not in text, f"stack output {name} holds a credential"
 
@@ -294,6 +309,22 @@ def test_the_hub_namespace_and_releases_go_while_cert_manager_still_runs(variant
     for first in [hub_namespace(run), *hub_releases(run)]:
         assert deleted_before(run, first, issuer), f"{first.name} outlives the ClusterIssuer"
         assert deleted_before(run, first, cert_manager), f"{first.name} outlives cert-manager"
+
+
+@pytest.mark.parametrize("variant", variants("prometheus", "grafana"), indirect=True)
+def test_monitoring_goes_before_what_its_namespace_needs(variant: Variant) -> None:
+    # Prometheus' volume claim and Grafana's Ingress (whose ACME challenges carry cert-manager's
+    # finalizers) live in the monitoring namespace: its charts go first, then the namespace, after
+    # its volumes are drained and while cert-manager and the storage provisioner still run.
+    run = deploy(variant.name)
+    namespace = run.one("kubernetes:core/v1:Namespace", "monitoring-namespace")
+    for release in (run.chart("prometheus"), run.chart("grafana")):
+        assert deleted_before(run, release, namespace), f"{release.name} outlives its namespace"
+    assert namespace.hooks == {"before_delete": ["monitoring-drain-user-storage"]}
+    if "cert-manager" in variant.charts:
+        assert deleted_before(run, namespace, run.one("kubernetes:cert-manager.io/v1:ClusterIssuer"))
+    if "localpv-provisioner" in variant.charts:
+        assert deleted_before(run, namespace, run.chart("openebs-localpv"))
 
 
 @pytest.mark.parametrize("variant", variants("nginx-ingress"), indirect=True)

@@ -60,6 +60,7 @@ ECR_HELPER = "binderhub-container-registry-helper"
 AUTOSCALER = "cluster-autoscaler"  # every EKS cluster's
 CLASSIC = ("binderhub",)  # BinderHub with its bundled JupyterHub
 SERVICE = ("binderhub-service", "jupyterhub")  # BinderHub as a service of a separate z2jh hub
+MONITORING = ("prometheus", "grafana")  # binderhub:monitoring (on in Pulumi.prod.yaml)
 
 
 @dataclass(frozen=True)
@@ -326,13 +327,14 @@ _CATALOGUE = [
         auth={**AUTH["generic"], "passTokens": True},
     ),
     # ------------------------------------------------------------ Azure
-    _stack("prod", OAUTH, NGINX, CERT_MANAGER, *CLASSIC),
+    _stack("prod", OAUTH, NGINX, CERT_MANAGER, *CLASSIC, *MONITORING),
     _stack(
         "prod",
         BOTH,
         NGINX,
         CERT_MANAGER,
         *CLASSIC,
+        *MONITORING,
         name="prod-dockerhub",
         registry={"type": "dockerhub", "username": "binderbot", "prefix": "binder-prod"},
     ),
@@ -342,6 +344,7 @@ _CATALOGUE = [
         NGINX,
         CERT_MANAGER,
         *CLASSIC,
+        *MONITORING,
         name="prod-no-domain",
         domain="",
         protect=False,

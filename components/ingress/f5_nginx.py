@@ -19,10 +19,16 @@ from components.values.ingress import (
     controller_values,
     hub_ingress_annotations,
 )
+from components.values.overlay import merge
 from config import IngressConfig
 from versions import StackCharts
 
 CHART = "nginx-ingress"
+# The controller's Prometheus exporter (the chart's `prometheus`, on by default) and the headless
+# Service the chart makes for it (`<fullname>-prometheus-service`): its DNS name resolves to every
+# controller pod, which is how binderhub:monitoring's Prometheus finds them.
+METRICS_PORT = 9113
+METRICS_SERVICE = f"{CONTROLLER_RELEASE}-prometheus-service"
 # Its type token until it was named after what it installs: the alias keeps the deployed
 # controller, its namespace and release (children follow their parent's alias).
 FORMER_TYPE = "binderhub:ingress:IngressNginx"
@@ -44,6 +50,7 @@ class F5NginxIngress(pulumi.ComponentResource):
     annotations: Mapping[str, str]  # what hub/binder Ingresses need on this controller
     websocket_annotation: str  # names the Ingress's own WebSocket backends (see ingress_values)
     release: k8s.helm.v3.Release
+    metrics: tuple[str, str, int]  # the exporter's Service: (name, namespace, port)
 
     def __init__(self, name: str, args: F5NginxIngressArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(
@@ -60,12 +67,15 @@ class F5NginxIngress(pulumi.ComponentResource):
             chart=args.charts.ref(CHART),
             release_name=CONTROLLER_RELEASE,
             namespace=args.namespace,
-            values=controller_values(
-                class_name=args.class_name,
-                load_balancer_ip=entry.load_balancer_ip,
-                external_ips=entry.external_ips,
-                service_annotations=entry.service_annotations,
-                host_ports=entry.host_ports,
+            values=merge(
+                controller_values(
+                    class_name=args.class_name,
+                    load_balancer_ip=entry.load_balancer_ip,
+                    external_ips=entry.external_ips,
+                    service_annotations=entry.service_annotations,
+                    host_ports=entry.host_ports,
+                ),
+                metrics_values(),
             ),
             # Helm waits until the LoadBalancer has an address, so it can be read right after; on
             # delete it waits until the Service is gone, i.e. the cloud load balancer deleted.
@@ -74,6 +84,7 @@ class F5NginxIngress(pulumi.ComponentResource):
             depends_on=entry.depends_on,
         )
         self.class_name = args.class_name
+        self.metrics = (METRICS_SERVICE, args.namespace, METRICS_PORT)
         if entry.public_address is not None:
             self.address = pulumi.Output.from_input(entry.public_address)
         elif entry.load_balancer_ip is not None:
@@ -90,6 +101,12 @@ class F5NginxIngress(pulumi.ComponentResource):
         self.annotations = hub_ingress_annotations()
         self.websocket_annotation = WEBSOCKET_SERVICES_ANNOTATION
         self.register_outputs({"class_name": self.class_name, "address": self.address})
+
+
+def metrics_values() -> dict[str, object]:
+    """The exporter on, on its port, with its headless Service (nothing outside the cluster
+    reaches it: the controller's public Service does not list the port)."""
+    return {"prometheus": {"create": True, "port": METRICS_PORT, "scheme": "http", "service": {"create": True}}}
 
 
 def from_config(

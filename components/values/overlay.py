@@ -386,6 +386,24 @@ def _fancy_profiles(cfg: StackConfig[Any]) -> bool:
     return cfg.fancy_profiles.enabled
 
 
+def _monitoring(cfg: StackConfig[Any]) -> bool:
+    return cfg.monitoring.enabled
+
+
+METRICS = _owner("Prometheus reads the hub's metrics", "monitoring.enabled")
+
+
+def _hub_metrics(prefix: str) -> tuple[Protected, ...]:
+    """z2jh keys (under `prefix`) the program sets with binderhub:monitoring on
+    (components/values/monitoring.py `hub_metrics_values`)."""
+    entries = {
+        "hub.services.prometheus": _owner(f"Prometheus' hub service and its token ({GENERATED})", "monitoring.enabled"),
+        "hub.loadRoles.prometheus-metrics": _owner("Prometheus' service may read:metrics only", "monitoring.enabled"),
+        "hub.networkPolicy.ingress": _owner("the Prometheus server reaches /hub/metrics", "monitoring.enabled"),
+    }
+    return tuple(Protected(entry.path, entry.owner, _monitoring) for entry in _table(prefix, entries))
+
+
 NLB = "service.beta.kubernetes.io/aws-load-balancer-"
 AZURE_LB = "service.beta.kubernetes.io/azure-load-balancer-"
 STABLE_ADDRESS = _owner("the load balancer's address, created before the controller: DNS points at it")
@@ -398,12 +416,14 @@ PROTECTED: dict[str, tuple[Protected, ...]] = {
         *_table("ingress", _ingress(websocket=False)),
         *_table("registry", {"url": REGISTRY, "username": REGISTRY_USER, "password": REGISTRY_PASSWORD}),
         *_table("jupyterhub", _hub(service_shape=False)),
+        *_hub_metrics("jupyterhub"),
     ),
     "jupyterhub": (
         *_table("", _hub(service_shape=True)),
         Protected(
             ("hub", "image"), _owner("the hub image with the profile menu", "fancyProfiles.hubImage"), _fancy_profiles
         ),
+        *_hub_metrics(""),
     ),
     "binderhub-service": (
         *_table(
@@ -443,6 +463,14 @@ PROTECTED: dict[str, tuple[Protected, ...]] = {
             "hostPort": _owner("one controller per node on its ports 80/443", "cluster.exposeIngress"),
             "enableCustomResources": _owner("the release is installed without CRDs, so it leaves none behind"),
         },
+    )
+    + _table(
+        "prometheus",
+        {
+            "create": _owner("the controller's metrics exporter, which Prometheus scrapes"),
+            "port": _owner("the port Prometheus scrapes the controller's metrics at"),
+            "service.create": _owner("the metrics Service Prometheus finds the controllers by"),
+        },
     ),
     "cert-manager": _table(
         "crds",
@@ -472,6 +500,44 @@ PROTECTED: dict[str, tuple[Protected, ...]] = {
                 "the IAM role (IRSA) the helper pushes with"
             ),
             "service.port": _owner("the port BinderHub reaches the helper at"),
+        },
+    ),
+    "prometheus": _table(
+        "",
+        {
+            "server.retention": _owner("how long metrics are kept", "monitoring.retentionDays"),
+            "server.persistentVolume.enabled": _owner("metrics survive a restart on their own volume"),
+            "server.persistentVolume.size": _owner("the metrics volume", "monitoring.volumeSize"),
+            "server.persistentVolume.storageClass": _owner("the metrics volume's storage class", "cluster.storage"),
+            "server.extraSecretMounts": _owner("the hub's metrics token, mounted from its Secret"),
+            "scrapeConfigs.jupyterhub": METRICS,
+            "scrapeConfigs.binderhub": _owner("Prometheus reads BinderHub's metrics at its Service", "shape"),
+            "scrapeConfigs.ingress-controller": _owner(
+                "Prometheus reads the ingress controller's metrics", "ingress.controller"
+            ),
+            "scrapeConfigs.kube-state-metrics": _owner("Prometheus reads kube-state-metrics at its Service"),
+            "scrapeConfigs.node-exporter": _owner("Prometheus reads node-exporter on every node"),
+            "kube-state-metrics.enabled": _owner("the JupyterHub dashboards read kube-state-metrics"),
+            "kube-state-metrics.metricLabelsAllowlist": _owner("the pod and node labels the dashboards select on"),
+            "kube-state-metrics.metricAnnotationsAllowList": _owner("the user names the dashboards show"),
+            "prometheus-node-exporter.enabled": _owner("the dashboards read node-exporter"),
+        },
+    ),
+    "grafana": _table(
+        "",
+        {
+            "admin.existingSecret": _owner(f"the admin password, {GENERATED}"),
+            "admin.userKey": _owner(f"the admin password, {GENERATED}"),
+            "admin.passwordKey": _owner(f"the admin password, {GENERATED}"),
+            **{f"ingress.{path}": owner for path, owner in _ingress(websocket=False).items()},
+            'ingress.annotations["nginx.org/websocket-services"]': _owner(
+                "the Ingress's own WebSocket backend, Grafana"
+            ),
+            '["grafana.ini"].server.root_url': _owner("Grafana's public URL", "domain", "hosts"),
+            "datasources": _owner("Prometheus, Grafana's data source"),
+            "dashboardProviders": _owner("the dashboards' folders"),
+            "dashboards.jupyterhub": _owner("JupyterHub's dashboards, built from the pinned sources"),
+            "dashboards.binderhub": _owner("BinderHub's dashboard"),
         },
     ),
     "cluster-autoscaler": _table(
@@ -652,6 +718,8 @@ def installed_charts(cfg: StackConfig[Any]) -> set[str]:
         charts.add("binderhub-container-registry-helper")
     if cfg.cloud == "aws":
         charts.add("cluster-autoscaler")  # components/cluster/eks.py
+    if cfg.monitoring.enabled:
+        charts |= {"prometheus", "grafana"}  # components/monitoring/
     return charts
 
 
