@@ -19,12 +19,14 @@ from components.registry.external import registry_from_config
 from config import GcpStack, StackSecrets
 from stacks.target import Target
 
-# cloudresourcemanager: project IAM bindings; iam: service accounts and keys.
+# cloudresourcemanager: project IAM bindings; iam: service accounts and keys; logging: the
+# audit log bucket and sink.
 CORE_APIS = (
     "compute.googleapis.com",
     "container.googleapis.com",
     "iam.googleapis.com",
     "cloudresourcemanager.googleapis.com",
+    "logging.googleapis.com",
 )
 REGISTRY_API = "artifactregistry.googleapis.com"
 
@@ -71,6 +73,9 @@ def build(cfg: GcpStack, secrets: StackSecrets) -> Target:
             pools=NodePools.from_config(cluster_cfg),
             protect=cfg.protect,
             depends_on=apis,
+            api_access_cidrs=tuple(cluster_cfg.api_access_cidrs),
+            private_nodes=cfg.private_nodes,
+            audit_log_retention_days=cluster_cfg.audit_log_retention_days,
         ),
         opts=pulumi.ResourceOptions(providers=[provider]),
     )
@@ -87,6 +92,8 @@ def build(cfg: GcpStack, secrets: StackSecrets) -> Target:
                 prefix=cfg.registry.prefix,
                 reader_members=[cluster.node_service_account_member],
                 expire_after_days=cfg.registry.expire_after_days,
+                credential_lifetime_days=cfg.registry.credential_lifetime_days,
+                credential_rotation=cfg.registry.credential_rotation,
                 protect=cfg.protect,
                 depends_on=apis,
             ),

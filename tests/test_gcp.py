@@ -6,6 +6,7 @@ What every stack keeps (schemas, outputs, secrets, the cluster's provider) is in
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 from typing import Any
 
@@ -13,10 +14,20 @@ import pulumi
 import pytest
 
 from cloud_mocks.gcp import GKE_CA, GKE_ENDPOINT, INGRESS_IP
+from components import rotation
 from components.cluster.gke import NODE_PURPOSE_LABEL, NODE_ROLES
 from components.registry.artifact_registry import ArtifactRegistry, ArtifactRegistryArgs
 from config import ConfigError
-from harness import Program, ProgramRun, Registration, is_secret, run_stack, start_unit_runtime, unwrap
+from harness import (
+    Program,
+    ProgramRun,
+    Registration,
+    is_secret,
+    run_stack,
+    stack_file_config,
+    start_unit_runtime,
+    unwrap,
+)
 from variants import SECRET_VALUES, cluster_of, deploy
 
 STACK = "gcp"
@@ -445,3 +456,136 @@ def test_user_pool_taint_uses_gkes_spelling_of_the_key(run: ProgramRun) -> None:
     # GKE refuses '/' in a taint key; z2jh's user pods and BinderHub's build pods tolerate this one too.
     assert user["taints"] == [{"key": "hub.jupyter.org_dedicated", "value": "user", "effect": "NO_SCHEDULE"}]
     assert "taints" not in core
+
+
+# ----------------------------------------------------------------------------- hardening (issue #19)
+
+ROUTER = "gcp:compute/router:Router"
+NAT = "gcp:compute/routerNat:RouterNat"
+LOG_BUCKET = "gcp:logging/projectBucketConfig:ProjectBucketConfig"
+LOG_SINK = "gcp:logging/projectSink:ProjectSink"
+
+
+def gcp_with(**config: Any) -> ProgramRun:
+    """Pulumi.gcp.yaml with some top-level keys changed, deployed as stack `gcp`."""
+    run = run_stack(STACK, None, **config)
+    assert run.error is None, repr(run.error)
+    return run
+
+
+def private_nodes(run: ProgramRun) -> dict[str, bool]:
+    return {pool.name: pool.inputs["networkConfig"]["enablePrivateNodes"] for pool in run.of_type(NODE_POOL)}
+
+
+def test_the_control_plane_answers_only_the_authorized_networks(run: ProgramRun) -> None:
+    networks = run.one(CLUSTER).inputs["masterAuthorizedNetworksConfig"]
+    assert [block["cidrBlock"] for block in networks["cidrBlocks"]] == ["0.0.0.0/0"]  # the documented default
+    # Not every Google Cloud address besides (Cloud Shell, other projects' VMs).
+    assert networks["gcpPublicCidrsAccessEnabled"] is False
+    cidrs = ["203.0.113.0/24", "198.51.100.7/32"]
+    limited = gcp_with(cluster=gcp_cluster(apiAccessCidrs=cidrs)).one(CLUSTER).inputs
+    assert [block["cidrBlock"] for block in limited["masterAuthorizedNetworksConfig"]["cidrBlocks"]] == cidrs
+    # The endpoint stays public (behind the list): the program itself reaches it from outside.
+    assert "privateClusterConfig" not in limited
+
+
+def test_a_trial_stack_has_public_nodes_and_no_nat(run: ProgramRun) -> None:
+    # Pulumi.gcp.yaml: binderhub:protect unset (false), cluster.privateNodes unset.
+    assert private_nodes(run) == {"cluster-core": False, "cluster-user": False}
+    assert not run.of_type(ROUTER) and not run.of_type(NAT)
+
+
+def test_protect_makes_nodes_private_unless_privatenodes_says_otherwise(with_domain: ProgramRun) -> None:
+    assert private_nodes(with_domain) == {"cluster-core": True, "cluster-user": True}
+    assert with_domain.of_type(NAT)
+    public = gcp_with(protect=True, cluster=gcp_cluster(privateNodes=False))
+    assert private_nodes(public) == {"cluster-core": False, "cluster-user": False}
+    assert not public.of_type(NAT)
+
+
+def test_private_nodes_reach_the_internet_through_cloud_nat_in_the_clusters_network() -> None:
+    run = gcp_with(cluster=gcp_cluster(privateNodes=True))
+    assert private_nodes(run) == {"cluster-core": True, "cluster-user": True}
+    router = run.one(ROUTER)
+    # The cluster's own network, in the region of its zone (us-central1-a).
+    assert router.inputs["network"] == run.one(CLUSTER).outputs["network"]
+    assert router.inputs["region"] == "us-central1"
+    nat = run.one(NAT).inputs
+    assert nat["router"] == router.inputs["name"] and nat["region"] == "us-central1"
+    assert nat["natIpAllocateOption"] == "AUTO_ONLY"
+    # Pods' addresses too: builds and user servers pull from GitHub and PyPI, not only the nodes.
+    assert nat["sourceSubnetworkIpRangesToNat"] == "ALL_SUBNETWORKS_ALL_IP_RANGES"
+    for pool in run.of_type(NODE_POOL):
+        assert run.depends_on(pool, run.one(NAT)), f"{pool.name} may start nodes that cannot pull images"
+
+
+def test_private_nodes_on_an_existing_cluster_change_only_the_pools() -> None:
+    """Switching privateNodes on leaves the cluster's inputs as they were (nothing in them can
+    replace it); the pools change only their network_config, which GKE updates in place."""
+    before, after = gcp_with(), gcp_with(cluster=gcp_cluster(privateNodes=True))
+    assert after.one(CLUSTER).inputs == before.one(CLUSTER).inputs
+    for name in ("cluster-core", "cluster-user"):
+        old, new = before.one(NODE_POOL, name).inputs, after.one(NODE_POOL, name).inputs
+        assert {k for k in old.keys() | new.keys() if old.get(k) != new.get(k)} == {"networkConfig"}
+    # Every resource of the stack keeps its URN (the router and NAT are new).
+    assert {r.engine_urn for r in before.registrations} <= {r.engine_urn for r in after.registrations}
+    assert not [w for w in after.warnings if "replace" in w]
+
+
+def test_the_clusters_audit_logs_are_kept_in_a_bucket_of_the_stack(run: ProgramRun) -> None:
+    bucket = run.one(LOG_BUCKET)
+    assert bucket.inputs["retentionDays"] == 90  # cluster.auditLogRetentionDays' default
+    assert bucket.inputs["project"] == PROJECT
+    sink = run.one(LOG_SINK).inputs
+    # The bucket's resource name, as Cloud Logging names sink destinations.
+    bucket_name = f"projects/{PROJECT}/locations/global/buckets/{bucket.inputs['bucketId']}"
+    assert sink["destination"] == f"logging.googleapis.com/{bucket_name}"
+    assert sink["project"] == PROJECT
+    # This cluster's Kubernetes audit logs (the k8s_cluster resource GKE writes them under).
+    for part in (
+        'logName:"cloudaudit.googleapis.com"',
+        'resource.type="k8s_cluster"',
+        'resource.labels.cluster_name="binderhub-gcp"',
+        'resource.labels.location="us-central1-a"',
+        f'resource.labels.project_id="{PROJECT}"',
+    ):
+        assert part in sink["filter"], part
+    longer = gcp_with(cluster=gcp_cluster(auditLogRetentionDays=400))
+    assert longer.one(LOG_BUCKET).inputs["retentionDays"] == 400
+
+
+def test_two_stacks_in_one_project_route_only_their_own_clusters_audit_logs() -> None:
+    config = stack_file_config(STACK)
+    sinks = []
+    for stack in ("gcp", "gcp-staging"):
+        other = Program(config, stack=stack).run()
+        assert other.error is None, repr(other.error)
+        sinks.append(other.one(LOG_SINK).inputs)
+    assert sinks[0]["destination"] != sinks[1]["destination"]
+    assert 'cluster_name="binderhub-gcp"' in sinks[0]["filter"]
+    assert 'cluster_name="binderhub-gcp-staging"' in sinks[1]["filter"]
+
+
+def pusher_key_keepers(monkeypatch: pytest.MonkeyPatch, day: dt.date, **registry: Any) -> dict[str, str]:
+    monkeypatch.setattr(rotation, "today", lambda: day)
+    run = gcp_with(registry={"type": "artifact-registry", "prefix": "binder", **registry})
+    return run.one(KEY).inputs["keepers"]
+
+
+def test_the_pusher_key_is_replaced_each_rotation_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    # 90 days: windows of 60 days from 1970-01-01. 2026-01-07 is day 20460 = 341 * 60, so one
+    # window runs 2026-01-07 .. 2026-03-07 and the next starts 2026-03-08.
+    first = pusher_key_keepers(monkeypatch, dt.date(2026, 1, 10))
+    assert first == {"window": "2026-01-07"}
+    assert pusher_key_keepers(monkeypatch, dt.date(2026, 3, 7)) == first  # the same key
+    assert pusher_key_keepers(monkeypatch, dt.date(2026, 3, 8)) == {"window": "2026-03-08"}  # a new key
+    # A 30-day lifetime: 20-day windows; day 20460 = 1023 * 20 starts one, 2026-01-27 the next.
+    assert pusher_key_keepers(monkeypatch, dt.date(2026, 1, 27), credentialLifetimeDays=30) == {"window": "2026-01-27"}
+
+
+def test_credential_rotation_replaces_the_pusher_key_now(monkeypatch: pytest.MonkeyPatch) -> None:
+    day = dt.date(2026, 1, 10)
+    plain = pusher_key_keepers(monkeypatch, day)
+    rotated = pusher_key_keepers(monkeypatch, day, credentialRotation="2026-01-10")
+    assert rotated == {**plain, "rotation": "2026-01-10"}
+    assert pusher_key_keepers(monkeypatch, day, credentialRotation="2026-01-11") != rotated

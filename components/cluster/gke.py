@@ -9,6 +9,22 @@ charts' policies (e.g. user and build pods' egress) take effect without a networ
 add-on. Dataplane V2 is chosen at cluster creation only: turning it on for an existing cluster
 replaces the cluster (docs/gcp.md).
 
+Control plane: its endpoint stays public (the program and operators reach it from outside
+Google Cloud), but it answers only the master authorized networks, `cluster.apiAccessCidrs`;
+nodes reach it over Google's private network whatever the list says.
+
+Private nodes (`GcpStack.private_nodes`: cluster.privateNodes, default binderhub:protect): the
+pools' nodes get no external addresses (node-pool `network_config.enable_private_nodes`) and
+reach the internet (image registries, GitHub, PyPI for builds) through Cloud NAT, a Cloud Router
+and a NAT gateway in the cluster's network and region. On an existing cluster this is an
+in-place update of each pool (GKE recreates its nodes one by one, surge upgrade style); the
+cluster-level `private_cluster_config`, which the program leaves alone, is the field that was
+once fixed at creation. Turning it off again makes the nodes public before the NAT goes.
+
+Audit trail: Kubernetes API audit logs (Admin Activity, always on) land in the project's
+_Required bucket for 400 days; a sink copies this cluster's into a log bucket of this stack's
+kept `cluster.auditLogRetentionDays` (docs/gcp.md: what it costs).
+
 Scaling: the user pool is tainted (`hub.jupyter.org_dedicated=user:NoSchedule`, GKE's spelling
 of z2jh's key) and labelled `hub.jupyter.org/node-purpose=user`, so only user servers and builds
 land there; the cluster autoscaler runs with the OPTIMIZE_UTILIZATION profile (it removes
@@ -42,6 +58,10 @@ AUTOSCALING_PROFILE = "OPTIMIZE_UTILIZATION"
 # GKE spreads a regional cluster's pools over three zones unless told otherwise.
 REGIONAL_ZONES = 3
 AUTH_PLUGIN = "gke-gcloud-auth-plugin"
+# Cloud NAT ports per node: dynamic allocation from 64 up to 4096, so a node whose builds open
+# many connections (pip, conda, git) takes more without a fixed reservation for every node.
+NAT_MIN_PORTS_PER_VM = 64
+NAT_MAX_PORTS_PER_VM = 4096
 
 
 @dataclass(frozen=True)
@@ -57,6 +77,24 @@ class GkeClusterArgs:
     protect: bool = False
     # Resources to wait for (the project's enabled APIs).
     depends_on: Sequence[pulumi.Resource] = ()
+    # IPv4 CIDR blocks allowed to reach the control plane (cluster.apiAccessCidrs).
+    api_access_cidrs: Sequence[str] = ("0.0.0.0/0",)
+    # Nodes without external addresses, egress through Cloud NAT (GcpStack.private_nodes).
+    private_nodes: bool = False
+    # Days this stack's log bucket keeps the cluster's audit logs (cluster.auditLogRetentionDays).
+    audit_log_retention_days: int = 90
+
+
+def audit_log_filter(project: str, location: str, cluster_name: str) -> str:
+    """A Cloud Logging filter for one cluster's audit logs: its Kubernetes API (`k8s_cluster`)
+    and the GKE API's changes to it (`gke_cluster`), Admin Activity and any Data Access."""
+    return (
+        'logName:"cloudaudit.googleapis.com" AND '
+        '(resource.type="k8s_cluster" OR resource.type="gke_cluster") AND '
+        f'resource.labels.project_id="{project}" AND '
+        f'resource.labels.location="{location}" AND '
+        f'resource.labels.cluster_name="{cluster_name}"'
+    )
 
 
 # Service account ids: 6-30 characters.
@@ -173,6 +211,16 @@ class GkeCluster(pulumi.ComponentResource):
             cluster_autoscaling=gcp.container.ClusterClusterAutoscalingArgs(
                 enabled=False, autoscaling_profile=AUTOSCALING_PROFILE
             ),
+            # The public endpoint answers these blocks only (and not every Google Cloud address).
+            master_authorized_networks_config=gcp.container.ClusterMasterAuthorizedNetworksConfigArgs(
+                cidr_blocks=[
+                    gcp.container.ClusterMasterAuthorizedNetworksConfigCidrBlockArgs(
+                        cidr_block=cidr, display_name=f"binderhub:cluster.apiAccessCidrs[{index}]"
+                    )
+                    for index, cidr in enumerate(args.api_access_cidrs)
+                ],
+                gcp_public_cidrs_access_enabled=False,
+            ),
             # The provider defaults this to true, which would make `pulumi destroy` fail.
             deletion_protection=args.protect,
             opts=pulumi.ResourceOptions(
@@ -204,8 +252,13 @@ class GkeCluster(pulumi.ComponentResource):
             )
 
         management = gcp.container.NodePoolManagementArgs(auto_repair=True, auto_upgrade=True)
-        # Nodes must be able to write logs before they report ready.
-        pool_opts = pulumi.ResourceOptions(parent=self, depends_on=role_bindings)
+        # Set either way: turning it off again must make the nodes public (unset keeps what is).
+        network_config = gcp.container.NodePoolNetworkConfigArgs(enable_private_nodes=args.private_nodes)
+        egress = self._cloud_nat(name, args) if args.private_nodes else []
+        self._audit_trail(name, args)
+        # Nodes must be able to write logs before they report ready, and private ones need NAT
+        # to pull their images.
+        pool_opts = pulumi.ResourceOptions(parent=self, depends_on=[*role_bindings, *egress])
         core_pool = gcp.container.NodePool(
             f"{name}-core",
             project=args.project,
@@ -214,6 +267,7 @@ class GkeCluster(pulumi.ComponentResource):
             name="core",
             node_count=args.pools.node_count,
             node_config=node_config(args.pools.node_size, "core"),
+            network_config=network_config,
             management=management,
             opts=pool_opts,
         )
@@ -241,6 +295,7 @@ class GkeCluster(pulumi.ComponentResource):
                     )
                 ],
             ),
+            network_config=network_config,
             management=management,
             # A new userMinNodes changes the bounds in place; the initial count would replace the pool.
             opts=pulumi.ResourceOptions.merge(pool_opts, pulumi.ResourceOptions(ignore_changes=["initialNodeCount"])),
@@ -270,4 +325,60 @@ class GkeCluster(pulumi.ComponentResource):
                 "location": self.location,
                 "node_service_account_email": self.node_service_account_email,
             }
+        )
+
+    def _cloud_nat(self, name: str, args: GkeClusterArgs) -> list[pulumi.Resource]:
+        """Egress for nodes without external addresses: a Cloud Router and its NAT gateway in
+        the cluster's network and region, for every subnet range (nodes and pods)."""
+        child = pulumi.ResourceOptions(parent=self)
+        router = gcp.compute.Router(
+            f"{name}-router",
+            project=args.project,
+            region=args.region,
+            name=f"{args.cluster_name}-nat",
+            network=self.cluster.network,
+            description=f"Cloud NAT for the private nodes of GKE cluster {args.cluster_name}",
+            opts=child,
+        )
+        nat = gcp.compute.RouterNat(
+            f"{name}-nat",
+            project=args.project,
+            region=args.region,
+            router=router.name,
+            name=f"{args.cluster_name}-nat",
+            nat_ip_allocate_option="AUTO_ONLY",
+            source_subnetwork_ip_ranges_to_nat="ALL_SUBNETWORKS_ALL_IP_RANGES",
+            enable_dynamic_port_allocation=True,
+            # Dynamic allocation requires it off.
+            enable_endpoint_independent_mapping=False,
+            min_ports_per_vm=NAT_MIN_PORTS_PER_VM,
+            max_ports_per_vm=NAT_MAX_PORTS_PER_VM,
+            # Failed translations only (port exhaustion shows here); full logs cost per entry.
+            log_config=gcp.compute.RouterNatLogConfigArgs(enable=True, filter="ERRORS_ONLY"),
+            opts=child,
+        )
+        return [router, nat]
+
+    def _audit_trail(self, name: str, args: GkeClusterArgs) -> None:
+        """A log bucket of this stack's keeping the cluster's audit logs for the configured days,
+        and the sink that copies them there (the _Required bucket keeps its own 400-day copy)."""
+        child = pulumi.ResourceOptions(parent=self)
+        bucket = gcp.logging.ProjectBucketConfig(
+            f"{name}-audit-logs",
+            project=args.project,
+            location="global",
+            bucket_id=f"{args.cluster_name}-audit",
+            retention_days=args.audit_log_retention_days,
+            description=f"Audit logs of GKE cluster {args.cluster_name} (BinderHub)",
+            opts=child,
+        )
+        # Same project: the sink's writer needs no grant on the bucket.
+        gcp.logging.ProjectSink(
+            f"{name}-audit-logs",
+            project=args.project,
+            name=f"{args.cluster_name}-audit",
+            destination=pulumi.Output.concat("logging.googleapis.com/", bucket.id),
+            filter=audit_log_filter(args.project, self.location, args.cluster_name),
+            description=f"Audit logs of GKE cluster {args.cluster_name} into its own bucket",
+            opts=child,
         )

@@ -3,6 +3,12 @@
 The pusher may write to this repository only (a repository-level binding, nothing at project
 level); its JSON key is BinderHub's registry password, with the fixed username `_json_key`.
 Nodes pull with their own service account, so user pods need no image pull secret.
+
+The key is the one long-lived credential here: Google gives user-managed keys no expiry of
+their own (an organization policy, iam.serviceAccountKeyExpiryHours, can). It is replaced on
+the rotation schedule of components/rotation.py (`registry.credentialLifetimeDays`: the first
+`pulumi up` after two thirds of it makes a new key) or when `registry.credentialRotation`
+changes; the new key is made and handed to BinderHub before the old one is deleted.
 """
 
 import base64
@@ -14,6 +20,7 @@ import pulumi_gcp as gcp
 
 from components.cluster.gke import KEEP_ACCOUNT_ID, account_id
 from components.registry import RegistrySettings
+from components.rotation import rotation_window
 
 WRITER_ROLE = "roles/artifactregistry.writer"
 READER_ROLE = "roles/artifactregistry.reader"
@@ -45,6 +52,9 @@ class ArtifactRegistryArgs:
     reader_members: Sequence[pulumi.Input[str]] = ()
     # Built images are deleted this long after upload; BinderHub rebuilds them on demand.
     expire_after_days: int | None = 30
+    # The pusher key's rotation (registry.credentialLifetimeDays, registry.credentialRotation).
+    credential_lifetime_days: int = 90
+    credential_rotation: str | None = None
     protect: bool = False
     # Resources to wait for (the project's enabled APIs).
     depends_on: Sequence[pulumi.Resource] = ()
@@ -117,7 +127,12 @@ class ArtifactRegistry(pulumi.ComponentResource):
             )
             for index, member in enumerate(args.reader_members)
         ]
-        key = gcp.serviceaccount.Key(f"{name}-pusher-key", service_account_id=pusher.name, opts=child)
+        # New keepers (a new rotation window, a new credentialRotation) replace the key: the
+        # replacement is made first, BinderHub gets it, then the old key is deleted.
+        rotation = rotation_window(args.credential_lifetime_days, args.credential_rotation)
+        key = gcp.serviceaccount.Key(
+            f"{name}-pusher-key", service_account_id=pusher.name, keepers=rotation.keepers, opts=child
+        )
         password = pulumi.Output.secret(key.private_key.apply(decode_key))
 
         self.settings = RegistrySettings(

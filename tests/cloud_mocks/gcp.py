@@ -49,6 +49,48 @@ def _cluster(args: pulumi_mocks.MockResourceArgs, _: RunOptions) -> dict[str, An
         "selfLink": f"https://container.googleapis.com/v1/projects/{_project(args)}/locations/{location}/clusters/{args.inputs['name']}",
         "masterVersion": "1.33.5-gke.1080000",
         "operation": None,
+        # The network the cluster was put in (the project's default VPC when none is given).
+        "network": args.inputs.get("network") or f"projects/{_project(args)}/global/networks/default",
+        "subnetwork": args.inputs.get("subnetwork")
+        or f"projects/{_project(args)}/regions/{_region(location)}/subnetworks/default",
+    }
+
+
+def _region(location: str) -> str:
+    """us-central1-a -> us-central1; a region stays itself."""
+    parts = location.split("-")
+    return "-".join(parts[:2]) if len(parts) == 3 else location
+
+
+@resource_mock("gcp:compute/router:Router")
+def _router(args: pulumi_mocks.MockResourceArgs, _: RunOptions) -> dict[str, Any]:
+    project, region, name = _project(args), args.inputs["region"], args.inputs["name"]
+    return {
+        "id": f"projects/{project}/regions/{region}/routers/{name}",
+        "selfLink": f"https://www.googleapis.com/compute/v1/projects/{project}/regions/{region}/routers/{name}",
+        "creationTimestamp": "2026-01-01T00:00:00.000-08:00",
+    }
+
+
+@resource_mock("gcp:compute/routerNat:RouterNat")
+def _router_nat(args: pulumi_mocks.MockResourceArgs, _: RunOptions) -> dict[str, Any]:
+    project, region = _project(args), args.inputs["region"]
+    return {"id": f"{project}/{region}/{args.inputs['router']}/{args.inputs['name']}"}
+
+
+@resource_mock("gcp:logging/projectBucketConfig:ProjectBucketConfig")
+def _log_bucket(args: pulumi_mocks.MockResourceArgs, _: RunOptions) -> dict[str, Any]:
+    bucket = f"projects/{args.inputs['project']}/locations/{args.inputs['location']}/buckets/{args.inputs['bucketId']}"
+    return {"id": bucket, "name": bucket, "lifecycleState": "ACTIVE"}
+
+
+@resource_mock("gcp:logging/projectSink:ProjectSink")
+def _log_sink(args: pulumi_mocks.MockResourceArgs, _: RunOptions) -> dict[str, Any]:
+    project = args.inputs["project"]
+    return {
+        "id": f"projects/{project}/sinks/{args.inputs['name']}",
+        # The project's Logging service agent (unique writer identity, the default).
+        "writerIdentity": "serviceAccount:service-123456789012@gcp-sa-logging.iam.gserviceaccount.com",
     }
 
 
