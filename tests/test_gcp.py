@@ -19,6 +19,7 @@ from components.cluster.gke import NODE_PURPOSE_LABEL, NODE_ROLES
 from components.registry.artifact_registry import ArtifactRegistry, ArtifactRegistryArgs
 from config import ConfigError
 from harness import (
+    ROOT_DIR,
     Program,
     ProgramRun,
     Registration,
@@ -589,3 +590,15 @@ def test_credential_rotation_replaces_the_pusher_key_now(monkeypatch: pytest.Mon
     rotated = pusher_key_keepers(monkeypatch, day, credentialRotation="2026-01-10")
     assert rotated == {**plain, "rotation": "2026-01-10"}
     assert pusher_key_keepers(monkeypatch, day, credentialRotation="2026-01-11") != rotated
+
+
+def test_the_gcp_guide_keeps_the_key_creation_policy_and_says_what_to_do_instead() -> None:
+    guide = (ROOT_DIR / "docs" / "gcp.md").read_text()
+    # Lifting or exempting iam.disableServiceAccountKeyCreation is never the advice.
+    for lifting in ("disable-enforce", "reset-policy", "enforce: false", "exempt the project"):
+        assert lifting not in guide, lifting
+    advice = guide[guide.index("`iam.disableServiceAccountKeyCreation`") :].split("\n- **", 1)[0]
+    assert "registry.type: dockerhub" in advice and "custom" in advice
+    # The hard expiry Google offers for keys, and the rotation keys the program reads.
+    assert "iam.serviceAccountKeyExpiryHours" in guide
+    assert "registry.credentialRotation" in guide and "registry.credentialLifetimeDays" in guide
