@@ -25,6 +25,7 @@ RG = "azure-native:resources:ResourceGroup"
 IP = "azure-native:network:PublicIPAddress"
 ACR = "azure-native:containerregistry:Registry"
 ROLE = "azure-native:authorization:RoleAssignment"
+ROLE_DEFINITION = "azure-native:authorization:RoleDefinition"
 WORKSPACE = "azure-native:operationalinsights:Workspace"
 DIAGNOSTICS = "azure-native:monitor:DiagnosticSetting"
 APP_PASSWORD = "azuread:index/applicationPassword:ApplicationPassword"
@@ -126,20 +127,30 @@ def test_admin_groups_administer_this_cluster() -> None:
     assert {r.inputs.get("principalType") for r in admins if r.inputs["principalId"] in GROUPS} == {"Group"}
 
 
-def test_every_role_assignment_is_scoped_to_one_resource(prod: ProgramRun) -> None:
-    # Nothing on the resource group or the subscription: the cluster (admins), the registry
-    # (push, pull) and the ingress IP (the control plane's network role).
+def test_no_role_assignment_grants_more_than_reading_ips_on_the_group(prod: ProgramRun) -> None:
+    # Write access is scoped to one resource each: the cluster (admins), the registry (push,
+    # pull), the ingress IP (the control plane's network role). On the resource group, only
+    # the listing of its public IPs the cloud provider needs; nothing on the subscription.
     allowed = {cluster_id(), mock_id(prod.one(ACR)), mock_id(prod.one(IP))}
-    scopes = {r.name: r.inputs["scope"] for r in prod.of_type(ROLE)}
-    assert set(scopes.values()) <= allowed, scopes
-    assert mock_id(prod.one(RG)) not in scopes.values()
+    group = mock_id(prod.one(RG))
+    assert {r.inputs["scope"] for r in prod.of_type(ROLE)} <= allowed | {group}
+    (lookup,) = [r for r in prod.of_type(ROLE) if r.inputs["scope"] == group]
+    reader = prod.one(ROLE_DEFINITION)
+    assert lookup.inputs["roleDefinitionId"] == role_id(reader.outputs["name"])
+    assert reader.inputs["permissions"] == [{"actions": ["Microsoft.Network/publicIPAddresses/read"]}]
+    assert reader.inputs["assignableScopes"] == [group]
 
 
-def test_the_control_plane_may_manage_the_ingress_ip_and_nothing_else(prod: ProgramRun) -> None:
+def test_the_control_plane_may_change_the_ingress_ip_and_nothing_else(prod: ProgramRun) -> None:
     (network,) = roles(prod, NETWORK_CONTRIBUTOR)
     assert network.inputs["scope"] == mock_id(prod.one(IP))
     control_plane = prod.one(AKS).outputs["identity"]["principalId"]
-    assert [r.name for r in prod.of_type(ROLE) if r.inputs["principalId"] == control_plane] == [network.name]
+    grants = [r for r in prod.of_type(ROLE) if r.inputs["principalId"] == control_plane]
+    assert sorted(r.name for r in grants) == sorted([network.name, "cluster-public-ip-lookup"])
+    # The ingress Service asks for the IP only once the cloud provider may find and attach it.
+    controller = prod.chart("nginx-ingress")
+    for grant in grants:
+        assert prod.depends_on(controller, grant), grant.name
 
 
 # ---------------------------------------------------------------------------- kubeconfigs

@@ -43,6 +43,8 @@ NAMED: dict[str, tuple[str, ...]] = {
     "azure-native:containerregistry:Task": ("registryName", "taskName"),
     # Named on the stack's own cluster (its resource URI).
     "azure-native:monitor:DiagnosticSetting": ("resourceUri", "name"),
+    # A custom role's name is unique in the tenant (its GUID is generated).
+    "azure-native:authorization:RoleDefinition": ("roleName",),
 }
 # Inputs that would set the physical name of an auto-named type.
 AUTO: dict[str, tuple[str, ...]] = {

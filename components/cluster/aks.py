@@ -52,6 +52,8 @@ KEEP_DATAPLANE = ["networkProfile.networkDataplane", "networkProfile.networkPoli
 # (Azure RBAC for Kubernetes authorization).
 NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7"
 AKS_RBAC_CLUSTER_ADMIN = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"
+# The one action the cloud provider needs over the ingress IP's resource group (listing it).
+PUBLIC_IP_READ = "Microsoft.Network/publicIPAddresses/read"
 # The "Azure Kubernetes Service AAD Server" application, the audience of every Entra token an
 # AKS API server accepts (one id in every tenant of the public cloud; kubelogin's --server-id).
 AKS_AAD_SERVER_ID = "6dae42f8-4368-4678-94ff-3960e28e3630"
@@ -62,8 +64,8 @@ KUBELOGIN = "kubelogin"
 AUDIT_LOG_CATEGORIES = ("kube-audit-admin", "guard")
 
 
-def _role_definition_id(role_guid: str) -> pulumi.Output[str]:
-    """A built-in role's id in the deployment's subscription (the form Azure returns, so no diff)."""
+def _role_definition_id(role_guid: pulumi.Input[str]) -> pulumi.Output[str]:
+    """A role's id in the deployment's subscription (the form Azure returns, so no diff)."""
     subscription = azure.authorization.get_client_config_output().subscription_id
     return pulumi.Output.concat(
         "/subscriptions/", subscription, "/providers/Microsoft.Authorization/roleDefinitions/", role_guid
@@ -152,7 +154,7 @@ class AksCluster(pulumi.ComponentResource):
 
     The kubeconfig (the provider's and the exported one) runs kubelogin with the caller's Azure
     CLI login; the provider waits for the deployer's cluster-admin role assignment.
-    `allow_load_balancer_ip` gives the control plane's identity the one public IP it attaches.
+    `allow_load_balancer_ip` lets the control plane's identity attach one public IP.
     """
 
     provider: k8s.Provider
@@ -362,24 +364,53 @@ class AksCluster(pulumi.ComponentResource):
         return workspace
 
     def allow_load_balancer_ip(self, ip: azure.network.PublicIPAddress) -> azure.authorization.RoleAssignment:
-        """Let the control plane's identity attach `ip` to the cluster's load balancer.
+        """Let the control plane's identity attach `ip` (in this component's resource group).
 
-        The cloud provider finds an IP outside the node resource group by listing the group the
-        Service names (`azure-load-balancer-resource-group`) and matching the address; it then
-        reads the IP, tags it (write) and joins it to the load balancer's frontend
-        (`publicIPAddresses/join/action`, the linked access check on another group's IP).
-        Network Contributor on the IP alone grants those; ARM lists only the resources a caller
-        may read, so the group's listing shows it this one IP and nothing else of the group.
-        Sources: cloud-provider-azure docs, topics/azure-permissions (join/action for IPs in
-        another group) and its `findMatchedPIP` (list by group, match by address).
+        What the Azure cloud provider does with an IP outside the node resource group: it lists
+        the public IPs of the group the Service names (`azure-load-balancer-resource-group`) and
+        matches the address (cloud-provider-azure `findMatchedPIP`: a List over the group, so
+        `publicIPAddresses/read` at the group's scope: ARM answers 403 to a list without it,
+        whatever the caller may read inside), then reads and tags the IP (`write`) and joins it
+        to the load balancer's frontend (`publicIPAddresses/join/action`, the linked access
+        check on another group's IP; cloud-provider-azure docs, topics/azure-permissions).
+
+        So: Network Contributor on the IP alone (write and join on nothing else), and a custom
+        role holding only `Microsoft.Network/publicIPAddresses/read` on the group (the listing).
+        Returns the Network Contributor assignment; the Service must wait for both (the reader
+        assignment is created before it).
         """
+        client = azure.authorization.get_client_config_output()
+        group_scope = self.resource_group_id
+        reader = azure.authorization.RoleDefinition(
+            f"{self._name}-public-ip-reader",
+            scope=group_scope,
+            # Role names are unique in the tenant: the group and subscription make it so.
+            role_name=pulumi.Output.concat(
+                "BinderHub public IP lookup ", self.resource_group_name, " ", client.subscription_id
+            ),
+            description="Lists the public IP addresses of one resource group (the AKS cloud provider "
+            "finding a static ingress IP by its address).",
+            role_type="CustomRole",
+            permissions=[azure.authorization.PermissionArgs(actions=[PUBLIC_IP_READ])],
+            assignable_scopes=[group_scope],
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        lookup = azure.authorization.RoleAssignment(
+            f"{self._name}-public-ip-lookup",
+            principal_id=self.principal_id,
+            principal_type="ServicePrincipal",
+            role_definition_id=_role_definition_id(reader.name),
+            scope=group_scope,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         self.network_role = azure.authorization.RoleAssignment(
             f"{self._name}-network-contributor",
             principal_id=self.principal_id,
             principal_type="ServicePrincipal",
             role_definition_id=_role_definition_id(NETWORK_CONTRIBUTOR),
             scope=ip.id,
-            opts=pulumi.ResourceOptions(parent=self),
+            # The Service waits for this one; the listing permission comes first.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[lookup]),
         )
         return self.network_role
 

@@ -96,6 +96,12 @@ def _role_assignment(args: pulumi_mocks.MockResourceArgs, _: RunOptions) -> dict
     return {"name": fake_uuid(args.name), "principalType": args.inputs.get("principalType", "ServicePrincipal")}
 
 
+@resource_mock("azure-native:authorization:RoleDefinition")
+def _role_definition(args: pulumi_mocks.MockResourceArgs, _: RunOptions) -> dict[str, Any]:
+    # A custom role's name is the GUID in its id (.../roleDefinitions/<name>).
+    return {"name": fake_uuid(args.name), "type": "Microsoft.Authorization/roleDefinitions"}
+
+
 @resource_mock("azure-native:network:PublicIPAddress")
 def _public_ip(args: pulumi_mocks.MockResourceArgs, _: RunOptions) -> dict[str, Any]:
     name = _auto_name(args, "publicIpAddressName")
