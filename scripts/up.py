@@ -1,4 +1,4 @@
-"""`make up|preview|destroy|secret`: every check first, then the program's packages, then Pulumi.
+"""`make up|preview|destroy|secret|smoke`: every check first, then the program's packages, then Pulumi.
 
 Run by scripts/up.sh as `python3 scripts/up.py STACK ACTION [KEY]`, before anything is installed, so
 it uses the standard library only. STACK and KEY come from the command line: they are checked
@@ -12,6 +12,10 @@ Order, and why:
 4. Its configuration, as Pulumi reads it (`pulumi config --json`: Pulumi's YAML parser, the
    project's defaults): the target's credentials and tools, and for `destroy` the protection.
 5. Only then the program's packages (uv.lock into .venv), and the Pulumi command.
+6. After a successful `pulumi up`, the smoke test (scripts/smoke.py, unless binderhub:smoke.enabled
+   is false): `make up` then exits with its result. `make smoke` runs it alone, on a deployed
+   stack: steps 1 to 4 without the target's credentials (it talks to the hosts, not the cloud),
+   and no install.
 Any failure prints `error: ...` on stderr and exits 1. Everything printed here goes through
 `Scrubber`: no secret the wrapper knows of (Pulumi's token and passphrase, the backend URL's
 password, cloud credentials in the environment) is printed, not even inside another tool's error.
@@ -29,11 +33,13 @@ import urllib.parse
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
+import smoke
+
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL_STATE = ROOT / ".pulumi-state"
 # What `pulumi login` uses when no URL is given (Pulumi Cloud).
 PULUMI_CLOUD = "https://api.pulumi.com"
-ACTIONS = ("up", "preview", "destroy", "secret")
+ACTIONS = ("up", "preview", "destroy", "secret", "smoke")
 # Pulumi's rule for stack names (sdk/go/common/tokens: ValidateStackName, as the service enforces).
 STACK_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 # The kubeconfig GKE clusters get authenticates through this plugin (components/cluster/gke.py).
@@ -313,10 +319,10 @@ def choose_backend(env: dict[str, str], stack: str, action: str, say: Callable[[
             f"    PULUMI_BACKEND_URL=<your backend's URL> make {action} STACK={stack}   (the one you logged in to)"
         )
     if not explicit and current is None:
-        if not LOCAL_STATE.is_dir() and action in ("preview", "destroy"):
+        if not LOCAL_STATE.is_dir() and action in ("preview", "destroy", "smoke"):
             raise RefusedError(
                 f"there is no state in {LOCAL_STATE} and you are not logged in to a Pulumi backend: "
-                "nothing is deployed from here to preview or destroy"
+                f"nothing is deployed from here to {action}"
             )
         LOCAL_STATE.mkdir(exist_ok=True)
         env["PULUMI_BACKEND_URL"] = local
@@ -516,6 +522,50 @@ def check_unprotected(stack: str, cloud: str, config: Mapping[str, dict[str, obj
     )
 
 
+def smoke_settings(config: Mapping[str, dict[str, object]]) -> smoke.Settings:
+    """binderhub:smoke as the smoke test will take it; RefusedError for a value it cannot use."""
+    try:
+        return smoke.settings_from_config(config)
+    except smoke.SmokeConfigError as problem:
+        raise RefusedError(str(problem)) from problem
+
+
+def stack_outputs(stack: str, env: Mapping[str, str]) -> dict[str, object]:
+    """The stack's outputs (`pulumi stack output --json`). Secret ones read "[secret]": the smoke
+    test needs only the URLs and the ingress address, none of them secret."""
+    listed = pulumi("stack", "output", "--json", "--stack", stack, env=env)
+    if listed.returncode != 0:
+        raise RefusedError(f"cannot read the outputs of stack {stack!r}:\n{listed.stderr.strip()}")
+    try:
+        outputs = json.loads(listed.stdout or "{}")
+    except ValueError as problem:
+        raise RefusedError(f"`pulumi stack output --json` printed no JSON for stack {stack!r}: {problem}") from problem
+    if not isinstance(outputs, dict):
+        raise RefusedError(f"`pulumi stack output --json` printed no mapping for stack {stack!r}")
+    return outputs
+
+
+class ScrubbedOutput:
+    """The smoke test's report, on stderr with the wrapper's other messages (Pulumi's own output is
+    on stdout), through the Scrubber: the smoke test repeats what servers answer."""
+
+    def __init__(self, scrub: Scrubber) -> None:
+        self.scrub = scrub
+
+    def write(self, text: str) -> int:
+        sys.stderr.write(self.scrub(text))
+        return len(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
+def run_smoke_test(stack: str, config: Mapping[str, dict[str, object]], env: Mapping[str, str], scrub: Scrubber) -> int:
+    """The smoke test of the deployed stack: 0 passed, 1 failed (its summary is the last line)."""
+    outputs = stack_outputs(stack, env)
+    return smoke.run(outputs, config, ScrubbedOutput(scrub))
+
+
 def install_program_packages(env: dict[str, str]) -> None:
     """uv.lock's packages without the dev group into .venv, for the program Pulumi runs. Pulumi's
     uv toolchain (Pulumi.yaml) calls uv itself, so the pinned uv goes first on PATH in `env`."""
@@ -528,7 +578,8 @@ def install_program_packages(env: dict[str, str]) -> None:
 
 
 def main(argv: list[str]) -> int:
-    """`up.py STACK ACTION [KEY]`; the exit code of the Pulumi command, or 1 when refused."""
+    """`up.py STACK ACTION [KEY]`; the exit code of the Pulumi command, or 1 when refused; for
+    `up` and `smoke`, the smoke test's (1 when it failed)."""
     env = dict(os.environ)
     scrub = Scrubber.from_environment(env)
 
@@ -547,6 +598,10 @@ def main(argv: list[str]) -> int:
             command = ["config", "set", "--secret", "--stack", stack, f"binderhub:{key}"]
             return subprocess.run(["pulumi", *command], cwd=ROOT, env=env).returncode
         config = read_config(stack, env)
+        # Checked before anything is installed; preview and destroy never depend on it.
+        settings = smoke_settings(config) if action == "up" else None
+        if action == "smoke":
+            return run_smoke_test(stack, config, env, scrub)
         cloud = check_target(stack, config, env)
         if action == "destroy":
             check_unprotected(stack, cloud, config)
@@ -558,7 +613,18 @@ def main(argv: list[str]) -> int:
         return 1
     # destroy --run-program: the delete hooks (user volumes, ECR repositories) live in the program.
     command = {"up": ["up"], "preview": ["preview", "--diff"], "destroy": ["destroy", "--run-program"]}[action]
-    return subprocess.run(["pulumi", *command, "--stack", stack], cwd=ROOT, env=env).returncode
+    code = subprocess.run(["pulumi", *command, "--stack", stack], cwd=ROOT, env=env).returncode
+    if settings is None or code != 0:
+        return code
+    if not settings.enabled:
+        say(f"Smoke test skipped: binderhub:smoke.enabled is false (make smoke STACK={stack} runs it).")
+        return 0
+    say(f"`pulumi up` succeeded; now the smoke test (make smoke STACK={stack} runs it again on its own).")
+    try:
+        return run_smoke_test(stack, config, env, scrub)
+    except RefusedError as problem:
+        say(f"error: {problem}")
+        return 1
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make up|preview|destroy|secret`: bash scripts/up.sh STACK ACTION [KEY]. The checks and the
+# `make up|preview|destroy|secret|smoke`: bash scripts/up.sh STACK ACTION [KEY]. The checks and the
 # Pulumi commands are in scripts/up.py; this entry only makes sure that without the Pulumi CLI
 # nothing runs and nothing is installed (README), and finds the python3 up.py needs (stdlib only).
 set -euo pipefail

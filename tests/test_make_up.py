@@ -1,8 +1,9 @@
-"""`make up|preview|destroy|secret` (scripts/up.sh, scripts/up.py) in a copy of the project, with
-fakes on PATH that record their calls: `pulumi` (answering from the project's files and a list of
-existing stacks), `python3` (whose `-m pip install --target` lays down a fake `uv`; anything else
+"""`make up|preview|destroy|secret|smoke` (scripts/up.sh, scripts/up.py) in a copy of the project,
+with fakes on PATH that record their calls: `pulumi` (answering from the project's files and a list
+of existing stacks), `python3` (whose `-m pip install --target` lays down a fake `uv`; anything else
 runs the real Python without site-packages, as on a fresh machine), that `uv`, and the clouds'
-CLIs when a test gives them."""
+CLIs when a test gives them. The stack's outputs point at a stand-in BinderHub on the loopback
+(tests/smoke_server.py), which the smoke test after `pulumi up` builds and launches on."""
 
 import json
 import os
@@ -14,11 +15,13 @@ import subprocess
 import sys
 import typing
 import urllib.parse
+from collections.abc import Iterator
 from pathlib import Path
 
 import pulumi
 import pytest
 import yaml
+from smoke_server import Scenario, event, serving, successful_build
 
 from config import SECRET_KEYS, StackConfig
 from harness import ROOT_DIR, Program, ProgramRun, Registration
@@ -33,7 +36,8 @@ import up
 # holds (yaml.v3 decodes a scalar into a string as written: `no` stays "no"), maps and lists as
 # JSON with objectValue, project defaults from Pulumi.yaml, and a secret (or a map holding one)
 # as {"secret": true} with no value; only with --show-secrets does it print the plaintext, here
-# "plaintext-of-<ciphertext>". FAKE_CONFIG_JSON replaces the whole listing.
+# "plaintext-of-<ciphertext>". FAKE_CONFIG_JSON replaces the whole listing. `stack output --json`
+# prints FAKE_STACK_OUTPUTS; `up` exits with FAKE_UP_EXIT (default 0).
 FAKE_PULUMI = """#!PYTHON
 import json, os, shutil, sys
 from pathlib import Path
@@ -121,6 +125,10 @@ elif args[:2] == ["config", "--json"]:
     if env.get("FAKE_CONFIG_ERROR"):
         fail(env["FAKE_CONFIG_ERROR"])
     print(env.get("FAKE_CONFIG_JSON") or json.dumps(listing(stack, "--show-secrets" in args)))
+elif args[:2] == ["stack", "output"]:
+    print(env["FAKE_STACK_OUTPUTS"])
+elif args[0] == "up":
+    sys.exit(int(env.get("FAKE_UP_EXIT", "0")))
 """
 # uv: its version, or a logged call (with the environment it would sync).
 FAKE_UV = """#!/usr/bin/env bash
@@ -153,6 +161,31 @@ TOKEN = "pul-0123456789abcdef-secret-token"
 PASSPHRASE = "test-passphrase-4711"
 # What the fake prints for a secret when asked with --show-secrets: never in the wrapper's output.
 PLAINTEXT = "plaintext-of-"
+
+
+# The outputs of a deployment that works: a stand-in BinderHub answering every smoke check
+# (started for this module by `working_deployment`).
+WORKING_OUTPUTS: dict[str, str] = {}
+
+
+def outputs_of(url: str) -> str:
+    """`pulumi stack output --json` of a deployment whose hosts are the loopback server at `url`."""
+    return json.dumps({"binder_url": url, "hub_url": url, "ingress_address": "127.0.0.1", "kubeconfig": "[secret]"})
+
+
+@pytest.fixture(autouse=True, scope="module")
+def working_deployment() -> Iterator[None]:
+    """Builds and launches (anonymous stacks), and sends logins to GitHub with the client id of
+    Pulumi.prod.yaml and this hub's callback (the GitHub stack the tests deploy)."""
+    client_id = yaml.safe_load((ROOT_DIR / "Pulumi.prod.yaml").read_text())["config"]["binderhub:auth"]["clientId"]
+    scenario = Scenario()
+    with serving(scenario) as server:
+        callback = urllib.parse.quote(f"{server.url()}hub/oauth_callback", safe="")
+        scenario.login_location = (
+            f"https://github.com/login/oauth/authorize?client_id={client_id}&redirect_uri={callback}&state=x"
+        )
+        WORKING_OUTPUTS["json"] = outputs_of(server.url())
+        yield
 
 
 def project_copy(tmp_path: Path) -> Path:
@@ -252,6 +285,7 @@ def run_up(
         "FAKE_STACKS": str(tmp_path / "stacks"),
         "FAKE_UV_TEMPLATE": str(tmp_path / "uv.template"),
         "REAL_PYTHON": sys.executable,
+        "FAKE_STACK_OUTPUTS": WORKING_OUTPUTS["json"],
         **({"PULUMI_CONFIG_PASSPHRASE": passphrase} if passphrase is not None else {}),
         **env,
         **(extra_env or {}),
@@ -274,6 +308,10 @@ def run_up(
                 os.close(fd)
     calls = log.read_text().splitlines() if log.exists() else []
     return result.returncode, result.stdout + result.stderr, calls
+
+
+# After a successful `pulumi up`, the smoke test reads the stack's outputs: the last Pulumi command.
+SMOKE_READ = "stack output --json --stack dev"
 
 
 def installs(calls: list[str]) -> list[str]:
@@ -326,7 +364,7 @@ def test_never_logged_in_uses_the_local_backend_and_a_passphrase(tmp_path: Path)
     commands = pulumi_commands(calls)
     assert "whoami" not in commands  # nothing to ask: there is no login
     assert "stack select --stack dev --create --secrets-provider passphrase" in commands
-    assert commands[-1] == "up --stack dev"
+    assert commands[-2:] == ["up --stack dev", SMOKE_READ]
     assert backends(calls) == {f"file://{tmp_path / 'repo'}/.pulumi-state"}
     assert (tmp_path / "repo" / ".pulumi-state").is_dir()
 
@@ -338,7 +376,7 @@ def test_a_logged_in_user_keeps_their_backend_and_its_secrets_provider(tmp_path:
     assert commands[0] == "whoami"
     assert backends(calls) == {""}  # nothing forced
     assert "stack select --stack dev --create" in commands  # the backend's own secrets provider
-    assert commands[-1] == "up --stack dev"
+    assert commands[-2:] == ["up --stack dev", SMOKE_READ]
     assert not (tmp_path / "repo" / ".pulumi-state").exists()
 
 
@@ -450,7 +488,7 @@ def test_pulumi_backend_url_settles_a_login_beside_a_local_state(tmp_path: Path,
     )
     assert code == 0, output
     assert backends(calls) == {url}
-    assert pulumi_commands(calls)[-1] == "up --stack dev"
+    assert pulumi_commands(calls)[-2:] == ["up --stack dev", SMOKE_READ]
 
 
 def test_a_login_to_the_local_state_itself_is_one_backend(tmp_path: Path) -> None:
@@ -458,7 +496,7 @@ def test_a_login_to_the_local_state_itself_is_one_backend(tmp_path: Path) -> Non
     code, output, calls = run_up(tmp_path, logged_in=local, stacks=("dev",), local_state=True)
     assert code == 0, output
     assert backends(calls) == {local}
-    assert pulumi_commands(calls)[-1] == "up --stack dev"
+    assert pulumi_commands(calls)[-2:] == ["up --stack dev", SMOKE_READ]
 
 
 def test_unreadable_login_state_stops_before_choosing_a_backend(tmp_path: Path) -> None:
@@ -540,7 +578,7 @@ def test_make_passes_stack_and_key_as_one_argument(tmp_path: Path, target: str, 
 def test_make_up_passes_the_default_stack(tmp_path: Path) -> None:
     code, output, calls = run_up(tmp_path, command=["make", "--no-print-directory", "up"])
     assert code == 0, output
-    assert pulumi_commands(calls)[-1] == "up --stack dev"
+    assert pulumi_commands(calls)[-2:] == ["up --stack dev", SMOKE_READ]
 
 
 def test_the_secret_keys_are_the_programs() -> None:
@@ -659,7 +697,7 @@ def test_an_aws_sso_profile_without_a_credentials_file_is_accepted(tmp_path: Pat
     # asked of the CLI, in the stack's region
     region = yaml.safe_load((ROOT_DIR / "Pulumi.aws.yaml").read_text())["config"]["binderhub:cluster"]["region"]
     assert f"aws sts get-caller-identity --region {region}" in calls
-    assert pulumi_commands(calls)[-1] == "up --stack aws"
+    assert pulumi_commands(calls)[-2:] == ["up --stack aws", "stack output --json --stack aws"]
 
 
 def test_aws_credentials_the_cli_rejects_are_refused_with_its_message(tmp_path: Path) -> None:
@@ -923,4 +961,103 @@ def test_protect_true_or_false_is_taken(tmp_path: Path, value: str) -> None:
     with_stack_file(tmp_path, "dev", (ROOT_DIR / "Pulumi.dev.yaml").read_text() + f"  binderhub:protect: {value}\n")
     code, output, calls = run_up(tmp_path, stacks=("dev",), local_state=True)
     assert code == 0, output
-    assert pulumi_commands(calls)[-1] == "up --stack dev"
+    assert pulumi_commands(calls)[-2:] == ["up --stack dev", SMOKE_READ]
+
+
+# --- The smoke test after `pulumi up`, and `make smoke` ---
+
+
+def last_line(output: str) -> str:
+    return output.strip().splitlines()[-1]
+
+
+def test_make_up_ends_with_the_smoke_tests_summary(tmp_path: Path) -> None:
+    with serving(Scenario()) as server:
+        code, output, calls = run_up(
+            tmp_path, command=["make", "--no-print-directory", "up"], FAKE_STACK_OUTPUTS=outputs_of(server.url())
+        )
+    assert code == 0, output
+    assert last_line(output).startswith("smoke test passed")
+    commands = pulumi_commands(calls)
+    assert commands.index("up --stack dev") < commands.index("stack output --json --stack dev")
+    assert "--show-secrets" not in " ".join(commands)  # the URLs are not secret
+    assert [p for p in server.paths() if p.startswith("/build/")] == [
+        "/build/gh/binderhub-ci-repos/cached-minimal-dockerfile/HEAD"
+    ]
+    assert server.paths("POST") == ["/user/smoke-abc123/api/shutdown"]
+
+
+def test_a_failed_smoke_test_fails_make_up_saying_what_and_where_to_look(tmp_path: Path) -> None:
+    failed = [*successful_build()[:3], event("failed", "Error during build: Step 2/3 : RUN false returned 1")]
+    with serving(Scenario(events=failed)) as server:
+        code, output, calls = run_up(tmp_path, FAKE_STACK_OUTPUTS=outputs_of(server.url()))
+    assert code == 1
+    assert "up --stack dev" in pulumi_commands(calls)  # deployed, then found not working
+    assert last_line(output).startswith("smoke test FAILED") and "RUN false returned 1" in last_line(output)
+    assert 'See README.md, Troubleshooting: "A build", "BinderHub logs".' in output
+
+
+def test_the_smoke_test_is_skipped_when_disabled(tmp_path: Path) -> None:
+    text = (ROOT_DIR / "Pulumi.dev.yaml").read_text() + "  binderhub:smoke:\n    enabled: false\n"
+    with_stack_file(tmp_path, "dev", text)
+    with serving(Scenario()) as server:
+        code, output, calls = run_up(tmp_path, FAKE_STACK_OUTPUTS=outputs_of(server.url()))
+    assert code == 0, output
+    assert "Smoke test skipped: binderhub:smoke.enabled is false" in output
+    assert server.requests == [] and not any(c.startswith("stack output") for c in pulumi_commands(calls))
+
+
+def test_a_failed_pulumi_up_is_not_smoke_tested(tmp_path: Path) -> None:
+    with serving(Scenario()) as server:
+        code, output, _ = run_up(tmp_path, FAKE_UP_EXIT="255", FAKE_STACK_OUTPUTS=outputs_of(server.url()))
+    assert code == 255
+    assert server.requests == [] and "smoke test" not in output
+
+
+def test_a_smoke_setting_stored_as_a_secret_is_refused_before_anything_is_installed(tmp_path: Path) -> None:
+    text = (ROOT_DIR / "Pulumi.dev.yaml").read_text() + "  binderhub:smoke:\n    secure: v1:AAAA\n"
+    with_stack_file(tmp_path, "dev", text)
+    code, output, calls = run_up(tmp_path)
+    assert code == 1
+    assert "binderhub:smoke is stored as a secret" in output
+    assert installs(calls) == [] and not deployed(calls)
+
+
+def test_make_smoke_runs_the_smoke_test_alone_on_the_deployed_stack(tmp_path: Path) -> None:
+    # smoke.enabled false only stops `make up` from running it: `make smoke` is asked for
+    text = (ROOT_DIR / "Pulumi.dev.yaml").read_text() + "  binderhub:smoke:\n    enabled: false\n"
+    with_stack_file(tmp_path, "dev", text)
+    with serving(Scenario()) as server:
+        code, output, calls = run_up(
+            tmp_path,
+            command=["make", "--no-print-directory", "smoke", "STACK=dev"],
+            stacks=("dev",),
+            local_state=True,
+            FAKE_STACK_OUTPUTS=outputs_of(server.url()),
+        )
+    assert code == 0, output
+    assert last_line(output).startswith("smoke test passed")
+    assert installs(calls) == [] and not deployed(calls)
+    assert pulumi_commands(calls) == [
+        "stack select --stack dev",
+        "config --json --stack dev",
+        "stack output --json --stack dev",
+    ]
+    assert any(p.startswith("/build/") for p in server.paths())
+
+
+def test_make_smoke_of_a_stack_that_is_not_deployed_is_refused(tmp_path: Path) -> None:
+    code, output, calls = run_up(tmp_path, args=("dev", "smoke"), local_state=True)
+    assert code == 1
+    assert "there is no stack 'dev'" in output
+    assert not any(c.startswith("stack output") for c in pulumi_commands(calls))
+
+
+def test_make_smoke_without_a_deployment_fails_naming_the_missing_output(tmp_path: Path) -> None:
+    code, output, _ = run_up(
+        tmp_path, args=("dev", "smoke"), stacks=("dev",), local_state=True, FAKE_STACK_OUTPUTS="{}"
+    )
+    assert code == 1
+    assert last_line(output) == (
+        "smoke test FAILED: the stack has no binder_url output (is it deployed? `pulumi stack output` lists them)"
+    )
