@@ -46,6 +46,22 @@ class ManagedClusterConfig(Model):
             raise ValueError(
                 f"userMinNodes ({self.user_min_nodes}) must not exceed userMaxNodes ({self.user_max_nodes})"
             )
+        cidrs = self.api_access_cidrs
+        if "0.0.0.0/32" in cidrs:
+            # AKS reads it as "the cluster's outbound IP only" (and refuses it beside other blocks);
+            # EKS and GKE as no client at all. Either way `pulumi up` itself is locked out.
+            raise ValueError(
+                "apiAccessCidrs '0.0.0.0/32' admits no workstation or CI runner (pulumi up would be locked "
+                "out); list the blocks that run pulumi and kubectl, e.g. 198.51.100.0/24"
+            )
+        if "0.0.0.0/0" in cidrs and len(cidrs) > 1:
+            raise ValueError(
+                "apiAccessCidrs lists '0.0.0.0/0' (every address) beside other blocks, which then restrict "
+                "nothing: keep only '0.0.0.0/0', or remove it to admit only the others"
+            )
+        repeated = sorted({cidr for cidr in cidrs if cidrs.count(cidr) > 1})
+        if repeated:
+            raise ValueError(f"apiAccessCidrs lists {', '.join(repeated)} more than once")
         return self
 
 

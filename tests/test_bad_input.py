@@ -930,3 +930,17 @@ def test_an_api_access_list_is_between_one_and_forty_blocks(count: int) -> None:
 def test_an_admin_group_must_be_an_entra_object_id() -> None:
     message = refused({"cloud": "azure", "cluster": {"adminGroupObjectIds": ["binder-admins"]}}, {})
     assert "binderhub:cluster.adminGroupObjectIds" in message and "'binder-admins'" in message and "GUID" in message
+
+
+@pytest.mark.parametrize(
+    ("blocks", "said"),
+    [
+        (["0.0.0.0/32"], "admits no workstation or CI runner"),
+        (["0.0.0.0/0", "198.51.100.0/24"], "restrict nothing"),
+        (["198.51.100.0/24", "198.51.100.0/24"], "more than once"),
+    ],
+)
+def test_an_api_access_list_that_locks_out_or_restricts_nothing_is_refused(blocks: list[str], said: str) -> None:
+    for cloud in ("azure", "aws", "gcp"):
+        message = refused(merged(CLOUD_BASE[cloud], {"cluster": {"apiAccessCidrs": blocks}}), {})
+        assert "binderhub:cluster" in message and "apiAccessCidrs" in message and said in message
