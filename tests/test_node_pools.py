@@ -11,6 +11,7 @@ Each cloud's own details are in test_azure.py, test_aws.py and test_gcp.py.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -150,8 +151,10 @@ def network_policy_engine(run: ProgramRun) -> str | None:
         profile = unwrap(run.one("azure-native:containerservice:ManagedCluster").inputs)["networkProfile"]
         return profile.get("networkPolicy")
     if run.of_type("eks:index:Cluster"):
-        options = unwrap(run.one("eks:index:Cluster").inputs).get("vpcCniOptions") or {}
-        return "vpc-cni" if options.get("enableNetworkPolicy") is True else None
+        # The vpc-cni managed add-on the program makes (pulumi-eks makes none: useDefaultVpcCni).
+        (addon,) = [a for a in run.of_type("aws:eks/addon:Addon") if a.inputs["addonName"] == "vpc-cni"]
+        configuration = json.loads(unwrap(addon.inputs).get("configurationValues") or "{}")
+        return "vpc-cni" if configuration.get("enableNetworkPolicy") == "true" else None
     cluster = unwrap(run.one("gcp:container/cluster:Cluster").inputs)
     if cluster.get("datapathProvider") == "ADVANCED_DATAPATH":
         return "dataplane-v2"
