@@ -41,7 +41,7 @@ import time
 import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import Any, Protocol
 
 # binderhub:smoke's defaults (config/model.py SmokeConfig; tests/test_smoke.py keeps them equal).
 DEFAULT_REPOSITORY = "gh/binderhub-ci-repos/cached-minimal-dockerfile/HEAD"
@@ -66,6 +66,14 @@ T_CERTIFICATES = "Certificates"
 T_LOGIN = "Login fails with a redirect error"
 T_LAUNCH = "A launch fails or stalls"
 TROUBLESHOOTING = (T_RUNNING, T_HUB_LOGS, T_BINDER_LOGS, T_BUILD, T_ADDRESS, T_DNS, T_CERTIFICATES, T_LOGIN, T_LAUNCH)
+
+
+class Output(Protocol):
+    """Where the smoke test prints: a text stream (sys.stdout, io.StringIO, up.py's scrubbed one)."""
+
+    def write(self, text: str, /) -> int: ...
+
+    def flush(self) -> None: ...
 
 
 class SmokeError(Exception):
@@ -234,7 +242,7 @@ class Smoke:
 
     target: Target
     settings: Settings
-    out: IO[str] = field(default_factory=lambda: sys.stdout)
+    out: Output = field(default_factory=lambda: sys.stdout)
     resolver: Callable[[str, int], list[str]] = system_resolver
     ssl_context: ssl.SSLContext = field(default_factory=ssl.create_default_context)
     clock: Callable[[], float] = time.monotonic
@@ -618,7 +626,7 @@ def _indent(title: str, lines: list[str]) -> str:
     return f"  {title}:\n" + "\n".join(f"    {line}" for line in shown) if shown else ""
 
 
-def report(passed: bool, summary: str, troubleshooting: tuple[str, ...], out: IO[str]) -> int:
+def report(passed: bool, summary: str, troubleshooting: tuple[str, ...], out: Output) -> int:
     """Print the summary (last line but the pointers) and the README entries; the exit code."""
     if not passed and troubleshooting:
         entries = ", ".join(f'"{entry}"' for entry in troubleshooting)
@@ -627,7 +635,7 @@ def report(passed: bool, summary: str, troubleshooting: tuple[str, ...], out: IO
     return 0 if passed else 1
 
 
-def run(outputs: Mapping[str, object], config: Mapping[str, Mapping[str, object]], out: IO[str] | None = None) -> int:
+def run(outputs: Mapping[str, object], config: Mapping[str, Mapping[str, object]], out: Output | None = None) -> int:
     """The smoke test of a deployed stack: 0 passed, 1 failed (or could not start)."""
     stream = out or sys.stdout
     try:
