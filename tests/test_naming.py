@@ -39,6 +39,13 @@ NAMED: dict[str, tuple[str, ...]] = {
     "gcp:compute/address:Address": ("name",),
     "gcp:artifactregistry/repository:Repository": ("repositoryId",),
     "gcp:serviceaccount/account:Account": ("accountId",),
+    # The group EKS writes the cluster's control-plane logs to: /aws/eks/<cluster>/cluster.
+    "aws:cloudwatch/logGroup:LogGroup": ("name",),
+    "gcp:logging/projectBucketConfig:ProjectBucketConfig": ("project", "location", "bucketId"),
+    "gcp:logging/projectSink:ProjectSink": ("project", "name"),
+    # Only with private nodes (not in Pulumi.gcp.yaml): named after the cluster, per region.
+    "gcp:compute/router:Router": ("project", "region", "name"),
+    "gcp:compute/routerNat:RouterNat": ("project", "region", "router", "name"),
     # Named inside its registry, whose name is random (RANDOM below).
     "azure-native:containerregistry:Task": ("registryName", "taskName"),
     # Named on the stack's own cluster (its resource URI).
