@@ -518,6 +518,9 @@ def test_private_nodes_reach_the_internet_through_cloud_nat_in_the_clusters_netw
     assert nat["sourceSubnetworkIpRangesToNat"] == "ALL_SUBNETWORKS_ALL_IP_RANGES"
     for pool in run.of_type(NODE_POOL):
         assert run.depends_on(pool, run.one(NAT)), f"{pool.name} may start nodes that cannot pull images"
+    provider = run.one(GCP_PROVIDER)
+    for reg in (router, run.one(NAT)):
+        assert reg.uses_provider(provider.urn) and reg.inputs["project"] == PROJECT
 
 
 def test_private_nodes_on_an_existing_cluster_change_only_the_pools() -> None:
