@@ -12,6 +12,7 @@ from components.values.monitoring import (
     GRAFANA_ADMIN_SECRET,
     GRAFANA_ADMIN_USER,
     GRAFANA_RELEASE,
+    dashboards_config_map,
     grafana_values,
     load_dashboards,
 )
@@ -54,6 +55,16 @@ class Grafana(pulumi.ComponentResource):
             string_data={"admin-user": GRAFANA_ADMIN_USER, "admin-password": self.admin_password},
             opts=pulumi.ResourceOptions(parent=self),
         )
+        dashboards = args.dashboards if args.dashboards is not None else load_dashboards()
+        config_maps = [
+            k8s.core.v1.ConfigMap(
+                f"{name}-dashboards-{provider}",
+                metadata={"name": dashboards_config_map(provider), "namespace": args.namespace},
+                data={f"{dashboard}.json": text for dashboard, text in sorted(items.items())},
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            for provider, items in sorted(dashboards.items())
+        ]
         self.chart = helm_chart(
             f"{name}-chart",
             args.charts.ref(CHART),
@@ -63,8 +74,8 @@ class Grafana(pulumi.ComponentResource):
                 args.host,
                 args.ingress,
                 url=args.url,
-                dashboards=args.dashboards if args.dashboards is not None else load_dashboards(),
+                providers=sorted(dashboards),
             ),
-            pulumi.ResourceOptions(parent=self, depends_on=[admin, *args.depends_on]),
+            pulumi.ResourceOptions(parent=self, depends_on=[admin, *config_maps, *args.depends_on]),
         )
         self.register_outputs({})

@@ -10,7 +10,7 @@ mounted into Prometheus from a Secret, never written into Prometheus' configurat
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -227,6 +227,11 @@ def prometheus_url(namespace: str = NAMESPACE) -> str:
     return f"http://{service_address(PROMETHEUS_SERVER_SERVICE, namespace, PROMETHEUS_SERVER_PORT)}"
 
 
+def dashboards_config_map(provider: str) -> str:
+    """The ConfigMap holding one provider's dashboards (one key per dashboard, `<name>.json`)."""
+    return f"grafana-dashboards-{provider}"
+
+
 def load_dashboards(folder: Path = DASHBOARDS_DIR) -> dict[str, dict[str, str]]:
     """The shipped dashboards by provider: {"jupyterhub": {name: JSON text}, "binderhub": {...}}.
 
@@ -238,7 +243,7 @@ def load_dashboards(folder: Path = DASHBOARDS_DIR) -> dict[str, dict[str, str]]:
         files = sorted((folder / provider).glob("*.json"))
         if not files:
             raise FileNotFoundError(f"no dashboards in {folder / provider}: run scripts/build_dashboards.py")
-        # Compact: the chart puts every dashboard of a provider into one ConfigMap (at most 1 MiB).
+        # Compact: a provider's dashboards share one ConfigMap (at most 1 MiB).
         found[provider] = {f.stem: json.dumps(json.loads(f.read_text()), separators=(",", ":")) for f in files}
     return found
 
@@ -248,14 +253,19 @@ def grafana_values(
     ingress: IngressSettings,
     *,
     url: Any,
-    dashboards: Mapping[str, Mapping[str, str]],
+    providers: Collection[str] = tuple(DASHBOARD_FOLDERS),
     namespace: str = NAMESPACE,
 ) -> dict[str, Any]:
     """Values for the `grafana` chart: served at `host` (`url`, its public URL) behind the hub's
     ingress class and TLS, the admin from the program's Secret, Prometheus as the data source
-    and the dashboards provisioned from files (one folder per provider)."""
+    and the dashboards of each of `providers` from its ConfigMap (`dashboards_config_map`, which
+    the program creates), mounted as that provider's folder.
+
+    ConfigMaps rather than the chart's `dashboards:` key: with that key the chart adds an init
+    container (a curl image pulled from Docker Hub) to download dashboards, which these are not.
+    """
     ingress_block = ingress_values(host, ingress, GRAFANA_TLS_SECRET, websocket_backend=GRAFANA_SERVICE)
-    providers = [
+    entries = [
         {
             "name": provider,
             "orgId": 1,
@@ -267,6 +277,7 @@ def grafana_values(
             "options": {"path": f"/var/lib/grafana/dashboards/{provider}"},
         }
         for provider, folder in DASHBOARD_FOLDERS.items()
+        if provider in providers
     ]
     return {
         "admin": {"existingSecret": GRAFANA_ADMIN_SECRET, "userKey": "admin-user", "passwordKey": "admin-password"},
@@ -301,11 +312,8 @@ def grafana_values(
                 ],
             }
         },
-        "dashboardProviders": {"dashboardproviders.yaml": {"apiVersion": 1, "providers": providers}},
-        "dashboards": {
-            provider: {name: {"json": text} for name, text in sorted(items.items())}
-            for provider, items in dashboards.items()
-        },
+        "dashboardProviders": {"dashboardproviders.yaml": {"apiVersion": 1, "providers": entries}},
+        "dashboardsConfigMaps": {provider: dashboards_config_map(provider) for provider in providers},
         "resources": RESOURCES["grafana"],
         # Grafana's own database (users, preferences) is not kept across restarts: the data
         # source and dashboards are provisioned again at each start. No volume to leak.

@@ -536,8 +536,8 @@ PROTECTED: dict[str, tuple[Protected, ...]] = {
             '["grafana.ini"].server.root_url': _owner("Grafana's public URL", "domain", "hosts"),
             "datasources": _owner("Prometheus, Grafana's data source"),
             "dashboardProviders": _owner("the dashboards' folders"),
-            "dashboards.jupyterhub": _owner("JupyterHub's dashboards, built from the pinned sources"),
-            "dashboards.binderhub": _owner("BinderHub's dashboard"),
+            "dashboardsConfigMaps.jupyterhub": _owner("JupyterHub's dashboards, built from the pinned sources"),
+            "dashboardsConfigMaps.binderhub": _owner("BinderHub's dashboard"),
         },
     ),
     "cluster-autoscaler": _table(

@@ -55,7 +55,7 @@ class Monitored:
     name: str
     run: ProgramRun
     releases: dict[str, Rendered]  # by release name: prometheus, grafana, nginx-ingress, hub releases
-    program_secrets: list[Manifest]
+    program_objects: list[Manifest]
 
     @property
     def services(self) -> list[Manifest]:
@@ -63,7 +63,7 @@ class Monitored:
 
     @property
     def objects(self) -> list[Manifest]:
-        return [o for r in self.releases.values() for o in r.objects] + self.program_secrets
+        return [o for r in self.releases.values() for o in r.objects] + self.program_objects
 
     @property
     def scrape_configs(self) -> dict[str, dict[str, Any]]:
@@ -107,14 +107,16 @@ def render_without_schema(release: Registration) -> Rendered:
     return Rendered(inputs["name"], inputs["namespace"], tuple(objects))
 
 
-def _program_secrets(run: ProgramRun) -> list[Manifest]:
-    secrets = []
-    for reg in run.of_type("kubernetes:core/v1:Secret"):
-        inputs = unwrap(reg.inputs)
-        secrets.append(
-            {"kind": "Secret", **{k: v for k, v in inputs.items() if k in ("metadata", "data", "stringData")}}
-        )
-    return secrets
+def _program_objects(run: ProgramRun) -> list[Manifest]:
+    """The Secrets and ConfigMaps the program creates itself (tokens, Grafana's dashboards)."""
+    objects = []
+    for kind in ("Secret", "ConfigMap"):
+        for reg in run.of_type(f"kubernetes:core/v1:{kind}"):
+            inputs = unwrap(reg.inputs)
+            objects.append(
+                {"kind": kind, **{k: v for k, v in inputs.items() if k in ("metadata", "data", "stringData")}}
+            )
+    return objects
 
 
 @cache
@@ -126,7 +128,7 @@ def monitored(name: str) -> Monitored:
     hub_releases = tuple(r for r in ("jupyterhub", "binderhub") if _has_release(run, r))
     releases |= {r: render_release(run.chart(r)) for r in hub_releases}
     releases["nginx-ingress"] = render_without_schema(run.chart("nginx-ingress"))
-    return Monitored(name, run, releases, _program_secrets(run))
+    return Monitored(name, run, releases, _program_objects(run))
 
 
 def _has_release(run: ProgramRun, release: str) -> bool:
@@ -343,7 +345,10 @@ def _mounted_files(config: Monitored) -> dict[str, str]:
         source = volumes[mount["name"]].get("configMap")
         if source is None:
             continue
-        data = dict(config.releases["grafana"].get("ConfigMap", source["name"]).get("data") or {})
+        config_map = next(
+            o for o in config.objects if o.get("kind") == "ConfigMap" and o["metadata"]["name"] == source["name"]
+        )
+        data = dict(config_map.get("data") or {})
         if mount.get("subPath"):
             files[mount["mountPath"]] = data[mount["subPath"]]
         else:
@@ -421,3 +426,46 @@ def test_prometheus_keeps_its_metrics_on_a_volume_of_the_configured_size(config:
     # No alertmanager or pushgateway: nothing here alerts or pushes.
     names = {o["metadata"]["name"] for o in prometheus.objects if o["kind"] in ("Deployment", "StatefulSet")}
     assert names == {"prometheus-server", "prometheus-kube-state-metrics"}
+
+
+# ------------------------------------------------------------------ what it costs
+
+
+def _quantity(value: str) -> float:
+    """A Kubernetes quantity in base units (CPU in cores, memory in bytes): the forms used here."""
+    units = {"m": 1e-3, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30}
+    for suffix, factor in units.items():
+        if value.endswith(suffix):
+            return float(value[: -len(suffix)]) * factor
+    return float(value)
+
+
+def test_the_readme_states_what_monitoring_requests_at_the_default_settings() -> None:
+    """The README's cost figures are the sums of what the rendered charts request."""
+    config = monitored("prod")
+    once = {"cpu": 0.0, "memory": 0.0}
+    per_node = {"cpu": 0.0, "memory": 0.0}
+    pods = 0
+    for release in ("prometheus", "grafana"):
+        for workload in config.releases[release].objects:
+            if workload["kind"] not in ("Deployment", "StatefulSet", "DaemonSet"):
+                continue
+            daemon = workload["kind"] == "DaemonSet"
+            pods += 0 if daemon else workload["spec"].get("replicas", 1)
+            for container in workload["spec"]["template"]["spec"]["containers"]:
+                requests = (container.get("resources") or {}).get("requests") or {}
+                assert set(requests) == {"cpu", "memory"}, f"{workload['metadata']['name']}/{container['name']}"
+                target = per_node if daemon else once
+                for resource in target:
+                    target[resource] += _quantity(requests[resource])
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    claim = config.releases["prometheus"].get("PersistentVolumeClaim", "prometheus-server")
+    volume = claim["spec"]["resources"]["requests"]["storage"].removesuffix("Gi")
+    stated = (
+        f"{pods} pods (Prometheus server, kube-state-metrics, Grafana) plus a\n"
+        f"node-exporter on every node; requests of {round(once['cpu'] * 1000)}m CPU and "
+        f"{round(once['memory'] / 2**20)} MiB of memory on the core nodes plus\n"
+        f"{round(per_node['cpu'] * 1000)}m and {round(per_node['memory'] / 2**20)} MiB per node; "
+        f"one {volume} GiB volume."
+    )
+    assert stated in readme, stated
