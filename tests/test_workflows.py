@@ -235,7 +235,9 @@ def test_e2e_deploys_smoke_tests_destroys_and_checks_for_leftovers_in_that_order
     # destroyed and checked even when the deployment or its smoke test failed
     assert steps[destroy]["if"].startswith("always()") and steps[check]["if"].startswith("always()")
     assert "--state" in steps[check]["run"]
-    assert job["env"]["PULUMI_BACKEND_URL"].startswith("file://")  # no account, nothing outside the runner
+    backend = job["env"]["PULUMI_BACKEND_URL"]
+    assert backend == "file://${{ github.workspace }}/.pulumi-state"  # no account, nothing outside the runner
+    assert step_running(steps, "mkdir -p .pulumi-state") < up  # a folder Pulumi does not create itself
     assert job["env"]["PULUMI_SKIP_CONFIRMATIONS"] == "true"  # make up/destroy, unattended
     assert "secrets." not in (WORKFLOWS / "e2e.yml").read_text()
 
