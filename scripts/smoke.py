@@ -204,30 +204,42 @@ class Response:
         return json.loads(self.body.decode("utf-8", "replace"))
 
 
-class _HTTPConnection(http.client.HTTPConnection):
-    """Connects to an address resolved beforehand (the one the DNS check looked at), sending the
-    URL's host in the Host header; keeps the socket so a stream's reads can get deadlines."""
+def _connect_any(addresses: list[str], port: int, timeout: float | None) -> socket.socket:
+    """A connection to the first of `addresses` that accepts one (as socket.create_connection
+    tries each address a name resolves to); the last error when none does."""
+    error: OSError = OSError(f"no address to connect to on port {port}")
+    for address in addresses:
+        try:
+            return socket.create_connection((address, port), timeout)
+        except OSError as problem:
+            error = problem
+    raise error
 
-    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
+
+class _HTTPConnection(http.client.HTTPConnection):
+    """Connects to addresses resolved beforehand (what the DNS check looks at), sending the URL's
+    host in the Host header; keeps the socket so a stream's reads can get deadlines."""
+
+    def __init__(self, host: str, port: int, addresses: list[str], timeout: float) -> None:
         super().__init__(host, port, timeout=timeout)
-        self.address = address
+        self.addresses = addresses
         self.raw: socket.socket | None = None
 
     def connect(self) -> None:
-        self.sock = self.raw = socket.create_connection((self.address, self.port), self.timeout)
+        self.sock = self.raw = _connect_any(self.addresses, self.port, self.timeout)
 
 
 class _HTTPSConnection(http.client.HTTPSConnection):
     """As _HTTPConnection, over TLS: the certificate is checked against the URL's host (SNI)."""
 
-    def __init__(self, host: str, port: int, address: str, timeout: float, context: ssl.SSLContext) -> None:
+    def __init__(self, host: str, port: int, addresses: list[str], timeout: float, context: ssl.SSLContext) -> None:
         super().__init__(host, port, timeout=timeout, context=context)
-        self.address = address
+        self.addresses = addresses
         self.context = context
         self.raw: socket.socket | None = None
 
     def connect(self) -> None:
-        sock = socket.create_connection((self.address, self.port), self.timeout)
+        sock = _connect_any(self.addresses, self.port, self.timeout)
         try:
             self.sock = self.raw = self.context.wrap_socket(sock, server_hostname=self.host)
         except BaseException:
@@ -270,8 +282,8 @@ class Smoke:
 
     # ------------------------------------------------------------------ HTTP
 
-    def _address(self, host: str, port: int) -> str:
-        return host if _is_ip(host) else self.resolver(host, port)[0]
+    def _addresses(self, host: str, port: int) -> list[str]:
+        return [host] if _is_ip(host) else self.resolver(host, port)
 
     def open(
         self, method: str, url: str, headers: Mapping[str, str] | None = None, timeout: float = CONNECT_TIMEOUT
@@ -281,12 +293,12 @@ class Smoke:
         parts = urllib.parse.urlsplit(url)
         host = parts.hostname or ""
         port = parts.port or (443 if parts.scheme == "https" else 80)
-        address = self._address(host, port)
+        addresses = self._addresses(host, port)
         connection: _HTTPConnection | _HTTPSConnection
         if parts.scheme == "https":
-            connection = _HTTPSConnection(host, port, address, timeout, self.ssl_context)
+            connection = _HTTPSConnection(host, port, addresses, timeout, self.ssl_context)
         else:
-            connection = _HTTPConnection(host, port, address, timeout)
+            connection = _HTTPConnection(host, port, addresses, timeout)
         path = urllib.parse.urlunsplit(("", "", parts.path or "/", parts.query, ""))
         try:
             connection.request(method, path, headers={"User-Agent": "binderhub-smoke", **(headers or {})})

@@ -293,6 +293,15 @@ def test_dns_pointing_where_nothing_answers_is_reported() -> None:
     assert smoke.T_DNS in entries
 
 
+def test_every_address_the_host_resolves_to_is_tried() -> None:
+    """As browsers do: a first address that refuses (an IPv6 record nothing serves, say) is not the end."""
+    with serving(Scenario()) as server:
+        passed, _, _, output = run_smoke(
+            server, host=BINDER_HOST, resolver=lambda host, port: ["127.0.0.2", "127.0.0.1"]
+        )
+    assert passed, output
+
+
 def test_a_host_without_dns_record_is_reported() -> None:
     with serving(Scenario()) as server:
         passed, summary, _, _ = run_smoke(
