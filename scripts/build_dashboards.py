@@ -14,9 +14,11 @@ BinderHub's dashboard (dashboards/binderhub/binderhub.json) is written by `binde
 below from BinderHub's own metric names (binderhub/builder.py at the binderhub chart's commit)
 and kube-state-metrics'; it needs neither jsonnet nor the vendor folder (`--binderhub-only`).
 
-`dashboards/SOURCES.json` records what each file was built from (the tarball's sha256, the
-vendor folder's, jsonnet's version) and each file's sha256; tests/test_monitoring.py checks the
-shipped files against it and against the pinned tarball, and rebuilds BinderHub's dashboard.
+`dashboards/SOURCES.json` records what each file was built from (the sha256 of every source file
+in the tarball, of the vendor folder, jsonnet's version) and each file's sha256;
+tests/test_monitoring.py checks the shipped files against it and the record against the pinned
+tarball's contents (however it was packed: GitHub CI fills its cache with
+scripts/fill_chart_cache.py), and rebuilds BinderHub's dashboard.
 """
 
 from __future__ import annotations
@@ -31,9 +33,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-ROOT_DIR = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT_DIR))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from versions import GRAFANA_DASHBOARDS_COMMIT
+
+ROOT_DIR = Path(__file__).resolve().parent.parent
 
 DEST = ROOT_DIR / "components" / "monitoring" / "dashboards"
 SOURCES = DEST / "SOURCES.json"
@@ -52,6 +55,19 @@ def default_cache() -> Path:
 
 def sha256_file(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def source_digests(tarball: Path) -> dict[str, str]:
+    """sha256 of every file under the tarball's `dashboards/` (path below the top folder)."""
+    digests: dict[str, str] = {}
+    with tarfile.open(tarball) as archive:
+        for member in archive.getmembers():
+            _, _, rest = member.name.partition("/")
+            if member.isfile() and rest.startswith("dashboards/"):
+                data = archive.extractfile(member)
+                assert data is not None
+                digests[rest] = hashlib.sha256(data.read()).hexdigest()
+    return dict(sorted(digests.items()))
 
 
 def tree_digest(folder: Path) -> str:
@@ -251,7 +267,9 @@ def main(argv: list[str] | None = None) -> None:
     previous = json.loads(SOURCES.read_text()) if SOURCES.is_file() else {}
     if args.binderhub_only:
         sources = {k: v for k, v in previous.items() if k != "files"}
-        files |= {path: (DEST / path).read_text() for path in previous.get("files", {}) if path.startswith("jupyterhub/")}
+        files |= {
+            path: (DEST / path).read_text() for path in previous.get("files", {}) if path.startswith("jupyterhub/")
+        }
     else:
         if args.vendor is None or not args.vendor.is_dir():
             raise SystemExit("--vendor <dir>: jupyterhub/grafana-dashboards' vendor/ folder at the pinned commit")
@@ -266,7 +284,7 @@ def main(argv: list[str] | None = None) -> None:
         sources = {
             "commit": GRAFANA_DASHBOARDS_COMMIT,
             "tarball": tarball.name,
-            "tarball_sha256": sha256_file(tarball),
+            "sources": source_digests(tarball),
             "vendor_sha256": tree_digest(args.vendor),
             "jsonnet": importlib.metadata.version("jsonnet"),
         }
