@@ -23,7 +23,7 @@ from components.values import overlay
 from harness import Program, ProgramRun, find_plain, unwrap
 from scripts import build_dashboards
 from variants import VARIANTS
-from versions import CHARTS
+from versions import BINDERHUB_COMMIT, CHARTS
 
 DASHBOARDS = build_dashboards.DEST
 MONITORING_CHARTS = {"prometheus", "grafana"}
@@ -223,7 +223,7 @@ def test_binderhubs_dashboard_is_what_the_script_builds() -> None:
 def binderhub_metric_names() -> set[str]:
     """The metrics BinderHub defines (prometheus_client's first argument), read from its source
     at the binderhub chart's commit in the chart cache."""
-    path = build_dashboards.default_cache() / "binderhub-python-b9fad995.tar.gz"
+    path = build_dashboards.default_cache() / f"binderhub-python-{BINDERHUB_COMMIT[:8]}.tar.gz"
     found: set[str] = set()
     with tarfile.open(path) as archive:
         for member in archive.getmembers():
