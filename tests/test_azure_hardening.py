@@ -97,11 +97,6 @@ def test_api_access_cidrs_become_the_authorized_ranges() -> None:
     assert authorized_ranges(run) == cidrs
 
 
-def test_a_block_of_every_address_among_others_means_any_address() -> None:
-    run = prod_with(cluster=cluster_of("prod", apiAccessCidrs=["203.0.113.0/24", "0.0.0.0/0"]))
-    assert authorized_ranges(run) == []
-
-
 # ---------------------------------------------------------------------------- who may act
 
 
