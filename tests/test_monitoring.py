@@ -115,6 +115,13 @@ def test_the_ingress_controller_exports_its_metrics_on_a_service() -> None:
     assert controller["prometheus"]["service"]["create"] is True
 
 
+def test_with_an_existing_ingress_controller_its_metrics_are_not_scraped() -> None:
+    run = run_with("dev", monitoring={"enabled": True}, ingress={"controller": "existing"}, domain="example.edu")
+    jobs = values(run, "prometheus")["scrapeConfigs"]
+    assert "ingress-controller" not in jobs  # not ours: its metrics are wherever its owner put them
+    assert {"jupyterhub", "binderhub", "kube-state-metrics", "node-exporter"} <= set(jobs)
+
+
 def test_the_hub_metrics_token_and_grafana_password_are_never_plain() -> None:
     for run in (VARIANTS["prod"].run(), dev_monitoring()):
         token = next(r for r in run.registrations if r.name == "monitoring-hub-metrics-token")
