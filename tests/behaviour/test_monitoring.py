@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import posixpath
+import re
 import shutil
 import tarfile
 import tempfile
@@ -469,3 +470,44 @@ def test_the_readme_states_what_monitoring_requests_at_the_default_settings() ->
         f"one {volume} GiB volume."
     )
     assert stated in readme, stated
+
+
+# ------------------------------------------------------------------ the dashboards' data
+
+
+def _allowlist(args: list[str], flag: str) -> dict[str, set[str]]:
+    """kube-state-metrics' `--metric-labels-allowlist=pods=[a,b],nodes=[c]` -> {"pods": {"a", "b"}, ...}."""
+    value = next((a.split("=", 1)[1] for a in args if a.startswith(f"--{flag}=")), "")
+    return {kind: set(keys.split(",")) for kind, keys in re.findall(r"(\w+)=\[([^\]]*)\]", value)}
+
+
+def _label_name(key: str, prefix: str) -> str:
+    """The Prometheus label kube-state-metrics makes of a Kubernetes label or annotation key."""
+    return prefix + re.sub(r"[^a-zA-Z0-9_]", "_", key)
+
+
+# Labels the JupyterHub dashboards query that belong to software this program does not deploy
+# (`label_replace` and `label_values` are PromQL and Grafana functions, not labels).
+NOT_DEPLOYED = ("label_gateway_dask_org_",)  # Dask Gateway's clusters
+
+
+def test_kube_state_metrics_exports_every_label_the_dashboards_select_on() -> None:
+    config = monitored("prod")
+    ksm = config.releases["prometheus"].get("Deployment", "prometheus-kube-state-metrics")
+    args = ksm["spec"]["template"]["spec"]["containers"][0]["args"]
+    exported = {
+        _label_name(key, "label_") for keys in _allowlist(args, "metric-labels-allowlist").values() for key in keys
+    } | {
+        _label_name(key, "annotation_")
+        for keys in _allowlist(args, "metric-annotations-allowlist").values()
+        for key in keys
+    }
+    shipped = Path(__file__).resolve().parents[2] / "components" / "monitoring" / "dashboards"
+    wanted: set[str] = set()
+    for path in shipped.glob("*/*.json"):
+        text = path.read_text()
+        found = set(re.findall(r"\b((?:label|annotation)_[a-z0-9_]+)", text))
+        wanted |= found - {"label_replace", "label_values"}
+    wanted = {w for w in wanted if not w.startswith(NOT_DEPLOYED)}
+    assert wanted, "the dashboards select on no pod or node label"
+    assert wanted <= exported, sorted(wanted - exported)
