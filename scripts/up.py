@@ -423,8 +423,24 @@ def check_existing(stack: str, config: Mapping[str, dict[str, object]], env: Map
 
 
 def check_azure(stack: str, config: Mapping[str, dict[str, object]], env: Mapping[str, str]) -> None:
-    """An `az login` session the provider can use, or a service principal in ARM_* variables."""
+    """kubelogin (the AKS kubeconfig runs it: the cluster takes Entra ID logins only), and an
+    `az login` session, or a service principal in ARM_* variables with a login kubelogin can use."""
+    if shutil.which("kubelogin", path=env.get("PATH")) is None:
+        raise RefusedError(
+            "kubelogin is not on PATH: the AKS cluster accepts only Entra ID logins and its kubeconfig runs "
+            "`kubelogin get-token`, so the deployment would fail once the cluster exists. Install it: "
+            "az aks install-cli (or https://azure.github.io/kubelogin/install.html)"
+        )
     if env.get("ARM_CLIENT_ID"):
+        # The provider uses ARM_*; kubelogin uses the az login unless AAD_LOGIN_METHOD says otherwise.
+        if not env.get("AAD_LOGIN_METHOD") and (
+            shutil.which("az", path=env.get("PATH")) is None or run_quietly(["az", "account", "show"], env).returncode
+        ):
+            raise RefusedError(
+                "ARM_CLIENT_ID is set but kubelogin has no login to use: set AAD_LOGIN_METHOD=spn with "
+                "AZURE_CLIENT_ID, AZURE_CLIENT_SECRET and AZURE_TENANT_ID (or AAD_LOGIN_METHOD=workloadidentity "
+                "in GitHub Actions), or run 'az login' (docs/azure.md)."
+            )
         return
     if shutil.which("az", path=env.get("PATH")) is None:
         raise RefusedError("no Azure credentials: install the Azure CLI and run 'az login' (or set ARM_CLIENT_ID/...).")

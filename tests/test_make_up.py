@@ -733,16 +733,37 @@ def test_the_gke_plugin_checked_is_the_one_the_kubeconfig_runs() -> None:
     assert up.GKE_AUTH_PLUGIN == AUTH_PLUGIN
 
 
-def test_azure_takes_an_az_login_or_a_service_principal(tmp_path: Path) -> None:
-    code, output, calls = run_up(tmp_path, args=("prod", "up"))
-    assert code != 0 and "az login" in output and not deployed(calls)
-    code, output, calls = run_up(tmp_path, args=("prod", "up"), tools=("az",), FAKE_AZ_ERROR="Please run 'az login'")
-    assert code != 0 and "az account show" in output and not deployed(calls)
+def test_azure_without_kubelogin_is_refused_before_the_cluster_exists(tmp_path: Path) -> None:
+    # The AKS cluster takes Entra ID logins only; its kubeconfig runs kubelogin.
     code, output, calls = run_up(tmp_path, args=("prod", "up"), tools=("az",))
+    assert code != 0 and "kubelogin is not on PATH" in output and "az aks install-cli" in output
+    assert installs(calls) == [] and not deployed(calls)
+
+
+def test_the_kubelogin_checked_is_the_one_the_kubeconfig_runs() -> None:
+    from components.cluster.aks import KUBELOGIN
+
+    assert KUBELOGIN == "kubelogin" and 'shutil.which("kubelogin"' in (ROOT_DIR / "scripts" / "up.py").read_text()
+
+
+def test_azure_takes_an_az_login_or_a_service_principal(tmp_path: Path) -> None:
+    code, output, calls = run_up(tmp_path, args=("prod", "up"), tools=("kubelogin",))
+    assert code != 0 and "az login" in output and not deployed(calls)
+    code, output, calls = run_up(
+        tmp_path, args=("prod", "up"), tools=("az", "kubelogin"), FAKE_AZ_ERROR="Please run 'az login'"
+    )
+    assert code != 0 and "az account show" in output and not deployed(calls)
+    code, output, calls = run_up(tmp_path, args=("prod", "up"), tools=("az", "kubelogin"))
     assert code == 0, output
     assert "az account show" in calls
     (tmp_path / "bin" / "az").unlink()
-    code, output, calls = run_up(tmp_path, args=("prod", "up"), ARM_CLIENT_ID="00000000-0000-0000-0000-000000000000")
+    # A service principal for the provider; kubelogin needs a login of its own.
+    principal = {"ARM_CLIENT_ID": "00000000-0000-0000-0000-000000000000"}
+    code, output, calls = run_up(tmp_path, args=("prod", "up"), tools=("kubelogin",), **principal)
+    assert code != 0 and "AAD_LOGIN_METHOD=spn" in output and not deployed(calls)
+    code, output, calls = run_up(
+        tmp_path, args=("prod", "up"), tools=("kubelogin",), AAD_LOGIN_METHOD="spn", **principal
+    )
     assert code == 0, output
 
 
@@ -828,7 +849,9 @@ def test_preview_or_destroy_without_any_state_creates_nothing(tmp_path: Path, ac
 
 
 def test_destroying_a_protected_managed_stack_names_what_is_protected_and_how_to_lift_it(tmp_path: Path) -> None:
-    code, output, calls = run_up(tmp_path, args=("prod", "destroy"), stacks=("prod",), local_state=True, tools=("az",))
+    code, output, calls = run_up(
+        tmp_path, args=("prod", "destroy"), stacks=("prod",), local_state=True, tools=("az", "kubelogin")
+    )
     assert code != 0
     assert "is protected" in output
     named = ("resource group", "AKS cluster", "ACR registry", "public IP", "hub namespace", "hub database")
