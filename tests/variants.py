@@ -353,6 +353,21 @@ _CATALOGUE = [
         tls={"enabled": True, "email": "ops@example.edu"},
     ),
     _variant("azure-minimal", {"cloud": "azure"}, (), NGINX, *CLASSIC),
+    # The API for two blocks only, administered by two Entra groups besides the deployer.
+    _stack(
+        "prod",
+        OAUTH,
+        NGINX,
+        CERT_MANAGER,
+        *CLASSIC,
+        *MONITORING,
+        name="azure-restricted-api",
+        cluster=cluster_of(
+            "prod",
+            apiAccessCidrs=["198.51.100.0/24", "203.0.113.7/32"],
+            adminGroupObjectIds=["0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0", "11111111-2222-4333-8444-555555555555"],
+        ),
+    ),
     _variant(
         "azure-pinned-version", {"cloud": "azure", "cluster": {"kubernetesVersion": "1.33.2"}}, (), NGINX, *CLASSIC
     ),
