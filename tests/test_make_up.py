@@ -758,11 +758,11 @@ def test_azure_takes_an_az_login_or_a_service_principal(tmp_path: Path) -> None:
     assert "az account show" in calls
     (tmp_path / "bin" / "az").unlink()
     # A service principal for the provider; kubelogin needs a login of its own.
-    principal = {"ARM_CLIENT_ID": "00000000-0000-0000-0000-000000000000"}
-    code, output, calls = run_up(tmp_path, args=("prod", "up"), tools=("kubelogin",), **principal)
+    principal = "00000000-0000-0000-0000-000000000000"
+    code, output, calls = run_up(tmp_path, args=("prod", "up"), tools=("kubelogin",), ARM_CLIENT_ID=principal)
     assert code != 0 and "AAD_LOGIN_METHOD=spn" in output and not deployed(calls)
     code, output, calls = run_up(
-        tmp_path, args=("prod", "up"), tools=("kubelogin",), AAD_LOGIN_METHOD="spn", **principal
+        tmp_path, args=("prod", "up"), tools=("kubelogin",), AAD_LOGIN_METHOD="spn", ARM_CLIENT_ID=principal
     )
     assert code == 0, output
 
