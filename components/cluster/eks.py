@@ -470,23 +470,17 @@ class EksCluster(pulumi.ComponentResource):
 
     def _vpc_cni(self, name: str, args: EksClusterArgs, on_aws: pulumi.ResourceOptions) -> aws.eks.Addon:
         """The vpc-cni managed add-on, with AmazonEKS_CNI_Policy on an IRSA role of its own."""
-        self.vpc_cni_role = aws.iam.Role(
-            f"{name}-vpc-cni",
-            assume_role_policy=irsa_trust_policy(
-                self.oidc_provider_arn, self.oidc_issuer, VPC_CNI_NAMESPACE, VPC_CNI_SERVICE_ACCOUNT
-            ),
-            opts=on_aws,
-        )
-        # This attachment was the node role's (`<name>-node-AmazonEKS_CNI_Policy`). The alias
+        # The attachment was the node role's (`<name>-node-AmazonEKS_CNI_Policy`). The alias
         # makes the move a replacement: the new attachment is made first, the node role's is
         # deleted at the end of the update, once the CNI's pods run with their own role.
-        attachment = aws.iam.RolePolicyAttachment(
+        self.vpc_cni_role, attachment = self._irsa_role(
             f"{name}-vpc-cni",
-            role=self.vpc_cni_role.name,
-            policy_arn=managed_policy(args.region, "AmazonEKS_CNI_Policy"),
-            opts=pulumi.ResourceOptions.merge(
-                on_aws, pulumi.ResourceOptions(aliases=[pulumi.Alias(name=f"{name}-node-AmazonEKS_CNI_Policy")])
-            ),
+            args.region,
+            VPC_CNI_NAMESPACE,
+            VPC_CNI_SERVICE_ACCOUNT,
+            "AmazonEKS_CNI_Policy",
+            on_aws,
+            aliases=[pulumi.Alias(name=f"{name}-node-AmazonEKS_CNI_Policy")],
         )
         # pulumi-eks's add-on, which the cluster component made before `use_default_vpc_cni`:
         # this resource takes it over (same add-on, updated in place, never deleted).
@@ -525,6 +519,31 @@ class EksCluster(pulumi.ComponentResource):
             ),
         )
 
+    def _irsa_role(
+        self,
+        name: str,
+        region: str,
+        namespace: str,
+        service_account: str,
+        policy: str,
+        on_aws: pulumi.ResourceOptions,
+        aliases: Sequence[pulumi.Alias] = (),
+    ) -> tuple[aws.iam.Role, aws.iam.RolePolicyAttachment]:
+        """A role only `namespace/service_account` can assume (IRSA), with one AWS managed
+        `policy` (a name under arn:<partition>:iam::aws:policy/); both resources named `name`."""
+        role = aws.iam.Role(
+            name,
+            assume_role_policy=irsa_trust_policy(self.oidc_provider_arn, self.oidc_issuer, namespace, service_account),
+            opts=on_aws,
+        )
+        attachment = aws.iam.RolePolicyAttachment(
+            name,
+            role=role.name,
+            policy_arn=managed_policy(region, policy),
+            opts=pulumi.ResourceOptions.merge(on_aws, pulumi.ResourceOptions(aliases=list(aliases))),
+        )
+        return role, attachment
+
     def _restart_vpc_cni(self, name: str, vpc_cni: aws.eks.Addon) -> None:
         """Restart the CNI's pods whenever its role changes (on an existing cluster, when the
         CNI moves from the node role to its own): IRSA reaches a pod only when it starts."""
@@ -547,18 +566,13 @@ class EksCluster(pulumi.ComponentResource):
         self, name: str, args: EksClusterArgs, on_aws: pulumi.ResourceOptions, core: eks.ManagedNodeGroup
     ) -> aws.eks.Addon:
         """The EBS CSI driver (managed add-on) with its own IRSA role: the hub database volume."""
-        role = aws.iam.Role(
+        role, attachment = self._irsa_role(
             f"{name}-ebs-csi",
-            assume_role_policy=irsa_trust_policy(
-                self.oidc_provider_arn, self.oidc_issuer, EBS_CSI_NAMESPACE, EBS_CSI_SERVICE_ACCOUNT
-            ),
-            opts=on_aws,
-        )
-        attachment = aws.iam.RolePolicyAttachment(
-            f"{name}-ebs-csi",
-            role=role.name,
-            policy_arn=managed_policy(args.region, "service-role/AmazonEBSCSIDriverPolicy"),
-            opts=on_aws,
+            args.region,
+            EBS_CSI_NAMESPACE,
+            EBS_CSI_SERVICE_ACCOUNT,
+            "service-role/AmazonEBSCSIDriverPolicy",
+            on_aws,
         )
         return aws.eks.Addon(
             f"{name}-ebs-csi",
