@@ -25,9 +25,9 @@ from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 # Imported before forking, as the hub image has them installed.
-import jupyterhub.app
 import kubespawner
 import oauthenticator  # noqa: F401
+from hub_app import initialize_hub
 from jupyterhub import orm
 from jupyterhub.spawner import Spawner
 from jupyterhub.user import User
@@ -61,13 +61,8 @@ async def run_job(job: dict[str, Any], logs: CapturedLogs) -> dict[str, Any]:
     kubespawner.KubeSpawner._start = _record_pod  # type: ignore[method-assign]
     User._wait_up = _no_wait  # type: ignore[method-assign]
     Spawner.start_polling = lambda self: None  # type: ignore[method-assign]
-    argv = [*job["command"], *job["args"]]
-    assert argv[0] == "jupyterhub", f"the hub container runs {argv}, not jupyterhub"
-    app = jupyterhub.app.JupyterHub.instance()
-    try:
-        await app.initialize(argv[1:])
-    except BaseException as exc:  # SystemExit included: the hub would exit at start
-        result["errors"].append(f"hub initialize: {exc!r}\n{traceback.format_exc()}")
+    app = await initialize_hub(job, result)
+    if app is None:
         return result
     result["authenticator"] = f"{type(app.authenticator).__module__}.{type(app.authenticator).__name__}"
     result["spawner_mro"] = [c.__name__ for c in app.spawner_class.__mro__]

@@ -19,11 +19,10 @@ import os
 import socket
 import sys
 import tempfile
-import traceback
 from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import jupyterhub.app
+from hub_app import initialize_hub
 from pod_fs import CapturedLogs, run_jobs
 from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_unix_socket
@@ -58,13 +57,8 @@ def fetch(path: str, token: str | None) -> dict[str, Any]:
 
 async def run_job(job: dict[str, Any], logs: CapturedLogs) -> dict[str, Any]:
     result: dict[str, Any] = {"errors": [], "responses": []}
-    argv = [*job["command"], *job["args"]]
-    assert argv[0] == "jupyterhub", f"the hub container runs {argv}, not jupyterhub"
-    app = jupyterhub.app.JupyterHub.instance()
-    try:
-        await app.initialize(argv[1:])
-    except BaseException as exc:  # SystemExit included: the hub would exit at start
-        result["errors"].append(f"hub initialize: {exc!r}\n{traceback.format_exc()}")
+    app = await initialize_hub(job, result)
+    if app is None:
         return result
     result["services"] = sorted(app._service_map)
     path = os.path.join(tempfile.mkdtemp(prefix="hub-sock-"), "hub.sock")
