@@ -307,12 +307,15 @@ class AksCluster(pulumi.ComponentResource):
         # The provider is created only once the deployer's role exists (depends_on), so no
         # Kubernetes call precedes it. Not through the kubeconfig's value: a kubeconfig unknown
         # at preview (a role about to be created) makes pulumi-kubernetes plan to replace every
-        # object on the cluster. A destroy after the cluster is already gone drops its
-        # Kubernetes objects from the state (delete_unreachable).
+        # object on the cluster. `cluster_identifier` (plain config, known at preview): the
+        # provider, and every object through it, is replaced only when it changes, not when the
+        # API server's address or CA does (`az aks rotate-certs`). No delete_unreachable: a
+        # cluster that does not answer fails the run; scripts/up.py sets it for a destroy once
+        # Azure confirms the cluster is gone.
         self.provider = k8s.Provider(
             f"{name}-k8s",
             kubeconfig=self.kubeconfig,
-            delete_unreachable=True,
+            cluster_identifier=f"azure:{args.resource_group_name}/{args.cluster_name}",
             opts=pulumi.ResourceOptions(parent=self, depends_on=[deployer]),
         )
         self.register_outputs(

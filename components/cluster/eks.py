@@ -309,8 +309,10 @@ class EksCluster(pulumi.ComponentResource):
             f"{name}-k8s",
             kubeconfig=self.kubeconfig,
             enable_server_side_apply=True,
-            # A destroy after the cluster is already gone drops its Kubernetes objects from the state.
-            delete_unreachable=True,
+            # Replaced (with every object through it) only when this changes, not when the API
+            # endpoint or CA does (a CA rotation); plain config, known at preview. No
+            # delete_unreachable: scripts/up.py sets it for a destroy once EKS says the cluster is gone.
+            cluster_identifier=f"aws:{args.region}/{args.cluster_name}",
             opts=pulumi.ResourceOptions(parent=self, depends_on=[core, user, storage]),
         )
         self._restart_vpc_cni(name, vpc_cni)

@@ -313,8 +313,10 @@ class GkeCluster(pulumi.ComponentResource):
         self.provider = k8s.Provider(
             f"{name}-k8s",
             kubeconfig=self.kubeconfig,
-            # A destroy after the cluster is already gone drops its Kubernetes objects from the state.
-            delete_unreachable=True,
+            # Replaced (with every object through it) only when this changes, not when the endpoint
+            # or CA does (a GKE credential rotation); plain config, known at preview. No
+            # delete_unreachable: scripts/up.py sets it for a destroy once GKE says the cluster is gone.
+            cluster_identifier=f"gcp:{args.project}/{self.location}/{args.cluster_name}",
             # Charts go in once there are nodes to run them (the default pool is gone).
             opts=pulumi.ResourceOptions(parent=self, depends_on=[core_pool, user_pool]),
         )
