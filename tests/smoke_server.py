@@ -44,6 +44,13 @@ BUILD_PHASES = ("waiting", "fetching", "building", "pushing", "built", "launchin
 STALL = "stall"  # in Scenario.events: keepalives only, until the client gives up or the server stops
 
 
+@dataclass(frozen=True)
+class Raw:
+    """In Scenario.events: text sent as it is (an event written over several `data:` lines, say)."""
+
+    text: str
+
+
 def event(phase: str, message: str = "", **extra: Any) -> dict[str, Any]:
     return {"phase": phase, "message": message + "\n" if message else "", **extra}
 
@@ -61,8 +68,10 @@ def successful_build() -> list[Any]:
 @dataclass
 class Scenario:
     """What the services answer. `health`: (status, body) answers of /health, the last one
-    repeated; `events`: dicts are sent as events, a float is a pause in seconds, STALL sends
-    keepalives until the client leaves; `login_location`: where /hub/oauth_login redirects."""
+    repeated; `health_delay`: seconds before each /health answer; `events`: dicts are sent as
+    events, Raw as its text, a float is a pause in seconds, STALL sends keepalives until the
+    client leaves; `build_delay`: seconds before the build API sends its headers (BinderHub sends
+    them with its first event); `login_location`: where /hub/oauth_login redirects."""
 
     health: list[tuple[int, Any]] = field(default_factory=lambda: [(200, HEALTHY)])
     events: list[Any] = field(default_factory=successful_build)
@@ -72,6 +81,8 @@ class Scenario:
     hub_version: str = "5.3.0"
     login_location: str | None = None
     keepalive_interval: float = 0.02
+    health_delay: float = 0.0
+    build_delay: float = 0.0
 
 
 @dataclass
@@ -141,6 +152,8 @@ class _Handler(BaseHTTPRequestHandler):
         scenario = self._record()
         path = self.path.split("?")[0]
         if path == "/health":
+            if scenario.health_delay and self.service.stopping.wait(scenario.health_delay):
+                return
             with self.service.lock:
                 status, body = scenario.health[0] if len(scenario.health) == 1 else scenario.health.pop(0)
             self._answer(status, body if isinstance(body, (dict, bytes)) else str(body).encode())
@@ -180,6 +193,8 @@ class _Handler(BaseHTTPRequestHandler):
         if "text/event-stream" not in self.headers.get("Accept", ""):
             self._answer(400, b"Missing Accept header: text/event-stream")
             return
+        if scenario.build_delay and self.service.stopping.wait(scenario.build_delay):
+            return
         if scenario.build_status != 200:
             self._answer(scenario.build_status, b"<html>Bad Gateway</html>", {"Content-Type": "text/html"})
             return
@@ -199,6 +214,9 @@ class _Handler(BaseHTTPRequestHandler):
                 if isinstance(item, float):
                     if self.service.stopping.wait(item):
                         return
+                    continue
+                if isinstance(item, Raw):
+                    self._chunk(item.text.replace('"{server}"', json.dumps(server_url)))
                     continue
                 payload = json.dumps(item).replace('"{server}"', json.dumps(server_url))
                 self._chunk(f"data: {payload}\n\n")
@@ -222,8 +240,9 @@ def serving(scenario: Scenario, tls: ssl.SSLContext | None = None) -> Iterator[L
         thread.join(timeout=5)
 
 
-def self_signed_certificate(directory: Path, *hosts: str) -> tuple[Path, Path]:
-    """(certificate, key) PEM files for `hosts`, self-signed by the openssl CLI (offline)."""
+def self_signed_certificate(directory: Path, *hosts: str, name: str | None = None) -> tuple[Path, Path]:
+    """(certificate, key) PEM files for `hosts`, self-signed by the openssl CLI (offline). `name`:
+    its subject's and so its issuer's CN (default: the first host)."""
     openssl = shutil.which("openssl")
     if openssl is None:
         raise RuntimeError("the openssl CLI is needed to make a test certificate")
@@ -232,7 +251,7 @@ def self_signed_certificate(directory: Path, *hosts: str) -> tuple[Path, Path]:
     subprocess.run(
         [
             *(openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"),
-            *("-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", f"/CN={hosts[0]}"),
+            *("-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", f"/CN={name or hosts[0]}"),
             *("-addext", f"subjectAltName={names}"),
         ],
         check=True,
@@ -242,7 +261,12 @@ def self_signed_certificate(directory: Path, *hosts: str) -> tuple[Path, Path]:
     return cert, key
 
 
-def server_tls(cert: Path, key: Path) -> ssl.SSLContext:
+def server_tls(cert: Path, key: Path, alert: int | None = None) -> ssl.SSLContext:
+    """The server's TLS. `alert`: refuse every handshake with that TLS alert once the client has
+    named its host (SNI), as the F5 NGINX Ingress Controller does (ssl_reject_handshake) for a
+    host whose certificate Secret does not exist yet."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
+    if alert is not None:
+        context.sni_callback = lambda sock, name, ctx: alert
     return context

@@ -8,11 +8,13 @@ an injected resolver, never through DNS.
 from __future__ import annotations
 
 import io
+import json
 import re
 import shutil
 import socket
 import ssl
 import sys
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,7 @@ from smoke_server import (
     SERVER_TOKEN,
     STALL,
     LoopbackServer,
+    Raw,
     Scenario,
     event,
     self_signed_certificate,
@@ -457,3 +460,308 @@ def test_failure_prints_the_readme_entries_before_the_summary_line() -> None:
     lines = out.getvalue().splitlines()
     assert code == 1
     assert lines == ['See README.md, Troubleshooting: "A build", "BinderHub logs".', "smoke test FAILED after 3 s: x"]
+
+
+# ------------------------------------------------------------------ the reviewer's cases (issue #17 follow-up)
+
+
+def test_a_failure_event_from_repo2docker_is_a_failed_build() -> None:
+    """repo2docker reports `phase: failure`, which BinderHub passes on as it is (builder.py counts
+    it as a failed build): the stream may then end without BinderHub's own `failed`."""
+    events = [*successful_build()[:4], event("failure", "The command '/bin/sh -c false' returned 1")]
+    with serving(Scenario(events=events)) as server:
+        passed, summary, entries, _ = run_smoke(server)
+    assert not passed
+    assert f"the build of {REPOSITORY} failed: The command '/bin/sh -c false' returned 1" in summary
+    assert entries[0] == smoke.T_BUILD
+
+
+def test_each_phase_gets_its_own_time_so_a_build_longer_than_one_phase_timeout_passes() -> None:
+    # five phases of 0.3 s each (1.5 s together), each well within the 0.8 s phase timeout
+    build = successful_build()
+    events: list[Any] = []
+    for item in build:
+        if item["phase"] in ("fetching", "building", "pushing", "built", "launching") and item is next(
+            e for e in build if e["phase"] == item["phase"]
+        ):
+            events.append(0.3)
+        events.append(item)
+    assert sum(e for e in events if isinstance(e, float)) > 0.8
+    with serving(Scenario(events=events)) as server:
+        passed, _, _, output = run_smoke(server, phase_timeout=0.8)
+    assert passed, output
+
+
+def test_an_event_written_over_several_data_lines_is_one_event() -> None:
+    # the server-sent events format: `data:` lines of one event are joined with newlines
+    ready = 'data: {"phase": "ready",\ndata: "url": "{server}",\ndata: "token": "TOKEN"}\n\n'.replace(
+        "TOKEN", SERVER_TOKEN
+    )
+    with serving(Scenario(events=[*successful_build()[:-1], Raw(ready)])) as server:
+        passed, _, _, output = run_smoke(server)
+    assert passed, output
+    assert server.paths("POST") == [f"{SERVER_PATH}api/shutdown"]
+
+
+def test_health_ok_false_with_every_listed_check_passing_fails_saying_so() -> None:
+    odd = {"ok": False, "checks": [{"service": "JupyterHub API", "ok": True}]}
+    with serving(Scenario(health=[(503, odd)])) as server:
+        passed, summary, _, _ = run_smoke(server, phase_timeout=0.3)
+    assert not passed
+    assert "BinderHub /health answers 503 with ok false although none of the checks it lists fails" in summary
+
+
+@pytest.mark.parametrize("body", [{"ok": True, "checks": None}, {"ok": True, "checks": "all fine"}, [1, 2]])
+def test_a_health_report_of_the_wrong_shape_is_a_failure_not_a_traceback(body: Any) -> None:
+    with serving(Scenario(health=[(200, json.dumps(body).encode())])) as server:
+        passed, summary, _, _ = run_smoke(server, phase_timeout=0.3)
+    assert not passed
+    assert "from BinderHub's /health (no health report)" in summary
+
+
+def test_a_server_url_with_no_usable_port_is_a_failure_not_a_traceback() -> None:
+    events = [*successful_build()[:-1], event("ready", "", url="http://127.0.0.1:99999/user/x/", token="t")]
+    with serving(Scenario(events=events)) as server:
+        passed, summary, _, _ = run_smoke(server)
+    assert not passed
+    assert "http://127.0.0.1:99999/user/x/api/status has no usable port" in summary
+
+
+def test_an_output_url_with_no_usable_port_fails_with_a_reason() -> None:
+    out = io.StringIO()
+    outputs = {"binder_url": "http://127.0.0.1:http/", "hub_url": "http://127.0.0.1/"}
+    assert smoke.run(outputs, {}, out) == 1
+    assert "the stack's binder_url output: http://127.0.0.1:http/ has no usable port" in out.getvalue()
+
+
+def test_run_reports_an_unforeseen_error_as_a_failure() -> None:
+    def broken(host: str, port: int) -> list[str]:
+        raise RuntimeError("resolver exploded")
+
+    with serving(Scenario()) as server:
+        passed, summary, entries, _ = run_smoke(server, host=BINDER_HOST, resolver=broken)
+    assert not passed
+    assert summary.startswith("smoke test FAILED") and "RuntimeError: resolver exploded" in summary
+    assert entries
+
+
+def test_a_load_balancer_known_by_name_needs_a_cname_record() -> None:
+    with serving(Scenario()) as server:
+        passed, summary, entries, _ = run_smoke(
+            server, host=BINDER_HOST, address="ingress-lb.example.net", resolver=resolver_of({}), phase_timeout=0.3
+        )
+    assert not passed
+    assert "it needs a CNAME record pointing at ingress-lb.example.net" in summary
+    assert smoke.T_DNS in entries
+
+
+def test_a_generic_login_is_compared_as_urls_are_not_as_text() -> None:
+    """auth.authorizeUrl written with capitals and the default port is where the hub sends logins
+    to, spelt as browsers and OAuthenticator normalise it."""
+    written = "HTTPS://Keycloak.Example.EDU:443/realms/lab/protocol/openid-connect/auth"
+    scenario = login_scenario()
+    with serving(scenario) as server:
+        scenario.login_location = github_login(server, client_id="binder").replace(
+            "https://github.com/login/oauth/authorize", KEYCLOAK
+        )
+        passed, _, _, output = run_smoke(server, auth_type="generic", client_id="binder", authorize_url=written)
+        assert passed, output
+        # another port or path is another endpoint
+        elsewhere = written.replace(":443", ":8443")
+        passed, summary, _, _ = run_smoke(server, auth_type="generic", client_id="binder", authorize_url=elsewhere)
+        assert not passed and f"not {elsewhere}" in summary
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("HTTPS://Hub.Example.EDU:443/hub/x?y=1", "https://hub.example.edu/hub/x"),
+        ("http://hub.example.edu:80", "http://hub.example.edu/"),
+        ("http://hub.example.edu:443/", "http://hub.example.edu:443/"),
+        ("https://[::1]:443/a", "https://[::1]/a"),
+    ],
+)
+def test_urls_are_normalised_as_rfc_3986_says(url: str, expected: str) -> None:
+    assert smoke.normalised(url) == expected
+
+
+def test_a_build_api_answering_after_the_connect_timeout_but_within_the_phase_is_waited_for(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """BinderHub sends its headers with the first event, after resolving the ref and checking the
+    registry: that is the phase's time, not a connection's (scaled down: 0.2 s and 3 s)."""
+    monkeypatch.setattr(smoke, "CONNECT_TIMEOUT", 0.2)
+    with serving(Scenario(build_delay=0.6)) as server:
+        passed, _, _, output = run_smoke(server, phase_timeout=3.0)
+    assert passed, output
+
+
+def test_a_build_api_silent_for_the_whole_phase_fails_as_no_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(smoke, "CONNECT_TIMEOUT", 0.1)
+    with serving(Scenario(build_delay=5.0)) as server:
+        passed, summary, entries, _ = run_smoke(server, phase_timeout=0.4)
+    assert not passed
+    assert "the build API took longer than smoke.phaseTimeout (0.4 s)" in summary
+    assert "accepted the connection but sent no answer yet" in summary and "cannot connect" not in summary
+    assert entries[0] == smoke.T_BINDER_LOGS
+
+
+def test_a_slow_answer_is_worded_as_no_answer_yet_not_as_unreachable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(smoke, "CONNECT_TIMEOUT", 0.1)
+    with serving(Scenario(health_delay=5.0)) as server:
+        passed, summary, _, _ = run_smoke(server, phase_timeout=0.3)
+    assert not passed
+    assert "no answer yet from 127.0.0.1 (connected; nothing came back in" in summary
+    assert "cannot connect" not in summary
+
+
+# ------------------------------------------------------------------ handshakes refused, staging certificates
+
+
+def test_a_refused_handshake_is_a_certificate_not_served_yet(certificate: tuple[Path, Path]) -> None:
+    """The F5 NGINX Ingress Controller refuses the handshake (alert unrecognized_name) for a host
+    whose certificate Secret does not exist yet: what a first `make up` with TLS starts with."""
+    resolve = resolver_of({BINDER_HOST: "127.0.0.1"})
+    refusing = server_tls(*certificate, alert=ssl.ALERT_DESCRIPTION_UNRECOGNIZED_NAME)
+    with serving(Scenario(), refusing) as server:
+        passed, summary, entries, output = run_smoke(
+            server, host=BINDER_HOST, address="127.0.0.1", resolver=resolve, phase_timeout=0.3
+        )
+        assert not passed
+        assert f"no certificate served for {BINDER_HOST} yet (the TLS handshake was refused" in summary
+        assert "cannot connect" not in output
+        assert entries == (smoke.T_CERTIFICATES,)
+        # and when DNS points elsewhere, that is named as the likely cause
+        passed, summary, entries, _ = run_smoke(
+            server, host=BINDER_HOST, address="127.0.0.3", resolver=resolve, phase_timeout=0.3
+        )
+    assert not passed
+    assert f"no certificate served for {BINDER_HOST} yet" in summary
+    assert f"DNS for {BINDER_HOST} does not point at 127.0.0.3" in summary
+    assert entries == (smoke.T_DNS, smoke.T_CERTIFICATES)
+
+
+@pytest.fixture(scope="module")
+def staging_certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A certificate for the hosts whose issuer names itself as Let's Encrypt's staging ones do."""
+    if not shutil.which("openssl"):
+        pytest.skip("the openssl CLI makes the test certificate")
+    directory = tmp_path_factory.mktemp("staging")
+    return self_signed_certificate(directory, BINDER_HOST, HUB_HOST, name="(STAGING) Pretend Pear X1")
+
+
+def test_a_staging_certificate_is_accepted_with_tls_server_staging_and_said_so(
+    staging_certificate: tuple[Path, Path],
+) -> None:
+    resolve = resolver_of({BINDER_HOST: "127.0.0.1"})
+    with serving(Scenario(), server_tls(*staging_certificate)) as server:
+        passed, _, _, output = run_smoke(server, host=BINDER_HOST, resolver=resolve, tls_staging=True)
+        assert passed, output
+        assert output.count(f"note: {BINDER_HOST} serves a Let's Encrypt staging certificate") == 1
+        # the same certificate is no certificate at all for a production stack
+        passed, summary, _, _ = run_smoke(server, host=BINDER_HOST, resolver=resolve, phase_timeout=0.3)
+        assert not passed and f"certificate for {BINDER_HOST} not issued yet or not valid" in summary
+
+
+def test_with_staging_the_host_name_is_still_checked(staging_certificate: tuple[Path, Path]) -> None:
+    other = "other.example.edu"  # the certificate names binder. and hub., not this host
+    resolve = resolver_of({other: "127.0.0.1"})
+    with serving(Scenario(), server_tls(*staging_certificate)) as server:
+        passed, summary, _, _ = run_smoke(server, host=other, resolver=resolve, tls_staging=True, phase_timeout=0.3)
+    assert not passed
+    assert f"certificate for {other} not issued yet or not valid" in summary
+
+
+def test_with_staging_a_certificate_from_another_issuer_is_not_accepted(certificate: tuple[Path, Path]) -> None:
+    resolve = resolver_of({BINDER_HOST: "127.0.0.1"})
+    with serving(Scenario(), server_tls(*certificate)) as server:
+        passed, summary, _, output = run_smoke(
+            server, host=BINDER_HOST, resolver=resolve, tls_staging=True, phase_timeout=0.3
+        )
+    assert not passed
+    assert f"certificate for {BINDER_HOST} not issued yet or not valid" in summary
+    assert "staging certificate" not in output
+
+
+def test_tls_server_staging_is_read_from_the_stacks_configuration() -> None:
+    outputs = {"binder_url": "https://binder.example.edu/", "hub_url": "https://hub.example.edu/"}
+    staging = {"binderhub:tls": {"objectValue": {"email": "a@example.edu", "server": "staging"}, "secret": False}}
+    assert smoke.target_from(outputs, staging).tls_staging is True
+    assert smoke.target_from(outputs, {}).tls_staging is False
+
+
+# ------------------------------------------------------------------ values Pulumi lists as secrets
+
+# `pulumi`: logs its arguments; `config --json` and `stack output --json` answer as the CLI does
+# for a stack whose binderhub:auth holds a secret and whose hub_url output is secret: hidden
+# without --show-secrets, in plaintext with it.
+FAKE_PULUMI = """#!PYTHON
+import json, os, sys
+args = sys.argv[1:]
+with open(os.environ["FAKE_PULUMI_LOG"], "a") as log:
+    print(" ".join(args), file=log)
+show = "--show-secrets" in args
+auth = {"type": "github", "clientId": "gh-client-id", "clientSecret": "TOP-SECRET-4711"}
+if args[:2] == ["config", "--json"]:
+    entry = {"value": json.dumps(auth), "objectValue": auth, "secret": True} if show else {"secret": True}
+    client_secret = {"value": "TOP-SECRET-4711", "secret": True} if show else {"secret": True}
+    print(json.dumps({"binderhub:auth": entry, "binderhub:oauthClientSecret": client_secret}))
+elif args[:3] == ["stack", "output", "--json"]:
+    print(json.dumps({"binder_url": os.environ["URL"], "hub_url": os.environ["URL"] if show else "[secret]"}))
+else:
+    sys.exit(1)
+"""
+
+
+def fake_pulumi(tmp_path: Path, url: str) -> tuple[dict[str, str], Path]:
+    """An environment whose PATH holds only the fake `pulumi`, and the file it logs its calls to."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    tool = bin_dir / "pulumi"
+    tool.write_text(textwrap.dedent(FAKE_PULUMI).replace("PYTHON", sys.executable))
+    tool.chmod(0o755)
+    log = tmp_path / "calls.log"
+    return {"PATH": str(bin_dir), "FAKE_PULUMI_LOG": str(log), "URL": url}, log
+
+
+def test_values_pulumi_lists_as_secrets_are_read_with_show_secrets_and_never_printed(tmp_path: Path) -> None:
+    """binderhub:auth set with --secret (the README allows it) and a secret hub_url output: the
+    smoke test reads them with --show-secrets in memory and prints no secret."""
+    scenario = login_scenario()
+    with serving(scenario) as server:
+        scenario.login_location = github_login(server)
+        env, log = fake_pulumi(tmp_path, server.url())
+        pulumi = smoke.pulumi_cli("dev", env)
+        listed_config = json.loads(pulumi(["config", "--json"]))
+        listed_outputs = json.loads(pulumi(["stack", "output", "--json"]))
+        assert listed_config["binderhub:auth"] == {"secret": True} and listed_outputs["hub_url"] == "[secret]"
+        out = io.StringIO()
+        code = smoke.run(listed_outputs, listed_config, out, pulumi=pulumi)
+    assert code == 0, out.getvalue()
+    assert "login goes to the github provider" in out.getvalue()
+    assert "TOP-SECRET-4711" not in out.getvalue()
+    calls = log.read_text().splitlines()
+    assert "config --json --show-secrets --stack dev" in calls
+    assert "stack output --json --show-secrets --stack dev" in calls
+
+
+def test_without_pulumi_a_secret_setting_or_output_is_named_as_the_cause() -> None:
+    out = io.StringIO()
+    outputs = {"binder_url": "https://b.example.edu/", "hub_url": "https://h.example.edu/"}
+    assert smoke.run(outputs, {"binderhub:auth": {"secret": True}}, out) == 1
+    assert "binderhub:auth is stored as a secret and was not read with --show-secrets" in out.getvalue()
+    out = io.StringIO()
+    assert smoke.run({**outputs, "hub_url": "[secret]"}, {}, out) == 1
+    assert "the stack's hub_url output is a secret" in out.getvalue() and "not deployed" not in out.getvalue()
+
+
+def test_a_failing_pulumi_is_reported_not_raised(tmp_path: Path) -> None:
+    env, _ = fake_pulumi(tmp_path, "http://127.0.0.1/")
+    (tmp_path / "bin" / "pulumi").write_text("#!/bin/sh\necho 'error: decrypting: bad passphrase' >&2\nexit 255\n")
+    out = io.StringIO()
+    outputs = {"binder_url": "https://b.example.edu/", "hub_url": "https://h.example.edu/"}
+    code = smoke.run(outputs, {"binderhub:auth": {"secret": True}}, out, pulumi=smoke.pulumi_cli("dev", env))
+    assert code == 1
+    assert (
+        "`pulumi config --json --show-secrets --stack dev` failed: error: decrypting: bad passphrase" in out.getvalue()
+    )
