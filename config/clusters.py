@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Annotated, Any, Literal
 
@@ -13,6 +14,11 @@ from pydantic import (
 )
 
 from config.base import K8S_VERSION, IpAddress, Ipv4Cidr, Model, matching
+
+# RFC 1918 private ranges and RFC 6598 shared (carrier-grade NAT) space.
+_NOT_PUBLIC = tuple(
+    ipaddress.IPv4Network(block) for block in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
+)
 
 
 class ManagedClusterConfig(Model):
@@ -58,6 +64,13 @@ class ManagedClusterConfig(Model):
             raise ValueError(
                 "apiAccessCidrs lists '0.0.0.0/0' (every address) beside other blocks, which then restrict "
                 "nothing: keep only '0.0.0.0/0', or remove it to admit only the others"
+            )
+        private = [cidr for cidr in cidrs if any(ipaddress.IPv4Network(cidr).subnet_of(n) for n in _NOT_PUBLIC)]
+        if private:
+            raise ValueError(
+                f"apiAccessCidrs {', '.join(repr(c) for c in private)} are private or carrier-grade NAT addresses, "
+                "which the API's public endpoint never sees as a source; list the public blocks your workstations "
+                "and CI reach the internet from"
             )
         repeated = sorted({cidr for cidr in cidrs if cidrs.count(cidr) > 1})
         if repeated:
@@ -225,6 +238,14 @@ class AzureClusterConfig(ManagedClusterConfig):
     ] = Field(default_factory=list)
     """Entra ID groups whose members administer the cluster (Azure RBAC Cluster Admin); the
     identity running `pulumi up` is always given that role."""
+
+    @model_validator(mode="after")
+    def _distinct_admin_groups(self) -> AzureClusterConfig:
+        lowered = [group.lower() for group in self.admin_group_object_ids]
+        repeated = sorted({group for group in lowered if lowered.count(group) > 1})
+        if repeated:
+            raise ValueError(f"adminGroupObjectIds lists {', '.join(repeated)} more than once")
+        return self
 
 
 class AwsClusterConfig(ManagedClusterConfig):

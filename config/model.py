@@ -18,7 +18,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from components.values.hosts import compute_hosts
+from components.values.hosts import compute_hosts, grafana_host
 from config.base import (
     IMAGE_PATH_COMPONENT,
     DnsLabel,
@@ -360,7 +360,25 @@ class MonitoringConfig(Model):
     retention_days: int = Field(15, ge=1, le=3650)
     """Days Prometheus keeps metrics."""
     volume_size: Annotated[str, AfterValidator(_memory_quantity)] = "20Gi"
-    """Size of Prometheus' volume (on the stack's default storage class)."""
+    """Size of Prometheus' volume (on the stack's default storage class), at least 1Gi; Prometheus
+    deletes the oldest metrics once they fill 85% of it, whatever retentionDays says."""
+
+    @model_validator(mode="after")
+    def _usable(self) -> MonitoringConfig:
+        problems: list[str] = []
+        unused = sorted(to_camel(key) for key in self.model_fields_set - {"enabled"})
+        if not self.enabled and unused:
+            problems.append(
+                f"{', '.join('monitoring.' + key for key in unused)} only apply with monitoring.enabled true "
+                "(set it, or remove them)"
+            )
+        if memory_bytes(self.volume_size) < 2**30:
+            problems.append(
+                f"monitoring.volumeSize {self.volume_size!r} is too small for Prometheus: at least 1Gi, e.g. 20Gi"
+            )
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
 
 
 def _chart_versions(value: dict[str, str]) -> dict[str, str]:
@@ -509,6 +527,13 @@ class StackConfig(Model, Generic[ClusterT]):
                 "cross the network in plain HTTP; set binderhub:domain (HTTPS by default) or tls.enabled true, "
                 "or use auth.type 'none'"
             )
+        if self.monitoring.enabled and not self.tls_enabled:
+            problems.append(
+                "monitoring.enabled needs HTTPS: Grafana's admin login would cross the network in plain HTTP; "
+                "set binderhub:domain (HTTPS by default) or tls.enabled true"
+            )
+        if self.hosts and self.hosts.grafana and not self.monitoring.enabled:
+            problems.append("hosts.grafana is only used with monitoring.enabled true (set it, or remove hosts.grafana)")
         if self.domain and self.hosts:
             problems.append("set either domain (hosts binder.<domain>, hub.<domain>) or hosts, not both")
         if self.ingress.controller == "existing" and not (self.domain or self.hosts or self.ingress.address):
@@ -557,6 +582,17 @@ class StackConfig(Model, Generic[ClusterT]):
                 f"hosts.binder and hosts.hub are both {self.hosts.hub!r}: the classic shape serves BinderHub and "
                 "JupyterHub on two hosts (shape 'service' serves BinderHub under the hub's host)"
             )
+        if self.monitoring.enabled and self.hosts:
+            grafana = self.hosts.grafana
+            if grafana in (self.hosts.hub, self.hosts.binder):
+                problems.append(
+                    f"hosts.grafana {grafana!r} is also the hub's or BinderHub's host: Grafana needs a host of its own"
+                )
+            if grafana is None and self.hosts.hub.count(".") < 2:
+                problems.append(
+                    f"hosts.grafana is needed: Grafana's default host {grafana_host(self.hosts.hub)!r} (grafana. and "
+                    f"hosts.hub {self.hosts.hub!r} without its first label) is outside your domain"
+                )
         if self.tls_enabled:
             for key, host in self._static_hosts():
                 try:
@@ -581,7 +617,11 @@ class StackConfig(Model, Generic[ClusterT]):
             address=address,
             tls=True,
         )
-        return [(key, hosts.binder), (key, hosts.hub)] if hosts.binder != hosts.hub else [(key, hosts.hub)]
+        found = [(key, hosts.binder), (key, hosts.hub)] if hosts.binder != hosts.hub else [(key, hosts.hub)]
+        if self.monitoring.enabled:
+            explicit = self.hosts.grafana if self.hosts else None
+            found.append(("hosts.grafana" if explicit else key, grafana_host(hosts.hub, explicit)))
+        return found
 
     def _shape_problems(self) -> list[str]:
         problems: list[str] = []
@@ -655,7 +695,7 @@ class StackConfig(Model, Generic[ClusterT]):
 RESERVED_NAMESPACE_PREFIXES = ("kube-", "gke-", "gmp-", "aks-", "calico-", "tigera-")
 RESERVED_NAMESPACES = frozenset(
     {"default", "kube-system", "kube-public", "kube-node-lease", "cert-manager", "nginx-ingress", "openebs"}
-    | {"binderhub-registry", "cluster-autoscaler", "monitoring"}
+    | {"binderhub-registry", "cluster-autoscaler", "binderhub-monitoring"}
 )
 
 

@@ -938,9 +938,19 @@ def test_an_admin_group_must_be_an_entra_object_id() -> None:
         (["0.0.0.0/32"], "admits no workstation or CI runner"),
         (["0.0.0.0/0", "198.51.100.0/24"], "restrict nothing"),
         (["198.51.100.0/24", "198.51.100.0/24"], "more than once"),
+        # The public endpoint never sees a private source: a LAN range alone locks pulumi out.
+        (["10.0.0.0/8"], "private or carrier-grade NAT"),
+        (["192.168.1.0/24", "198.51.100.0/24"], "private or carrier-grade NAT"),
+        (["100.64.0.0/16"], "private or carrier-grade NAT"),
     ],
 )
 def test_an_api_access_list_that_locks_out_or_restricts_nothing_is_refused(blocks: list[str], said: str) -> None:
     for cloud in ("azure", "aws", "gcp"):
         message = refused(merged(CLOUD_BASE[cloud], {"cluster": {"apiAccessCidrs": blocks}}), {})
         assert "binderhub:cluster" in message and "apiAccessCidrs" in message and said in message
+
+
+def test_an_admin_group_listed_twice_is_refused_in_any_letter_case() -> None:
+    group = "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
+    message = refused({"cloud": "azure", "cluster": {"adminGroupObjectIds": [group, group.upper()]}}, {})
+    assert "binderhub:cluster" in message and f"adminGroupObjectIds lists {group} more than once" in message

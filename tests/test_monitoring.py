@@ -37,10 +37,14 @@ def run_with(stack: str, **overrides: Any) -> ProgramRun:
     return run
 
 
+# Grafana has a login: monitoring needs HTTPS, here on the wildcard-DNS hosts.
+HTTPS = {"enabled": True, "email": "ops@example.edu"}
+
+
 @cache
 def dev_monitoring() -> ProgramRun:
-    """The `dev` stack (an existing cluster, anonymous, no domain) with monitoring on."""
-    return run_with("dev", monitoring={"enabled": True})
+    """The `dev` stack (an existing cluster, anonymous, no domain) with monitoring and HTTPS on."""
+    return run_with("dev", monitoring={"enabled": True}, tls=HTTPS)
 
 
 def values(run: ProgramRun, release: str) -> dict[str, Any]:
@@ -74,14 +78,20 @@ def test_the_production_stack_has_it_on() -> None:
     assert run.outputs["grafana_admin_password"].secret
 
 
-def test_without_a_domain_grafana_is_a_wildcard_dns_host_over_http() -> None:
+def test_without_a_domain_grafana_is_a_wildcard_dns_host_over_https() -> None:
     run = dev_monitoring()
     hub_url = run.outputs["hub_url"].value
-    assert hub_url.startswith("http://hub.") and hub_url.endswith(".nip.io/")
+    assert hub_url.startswith("https://hub.") and hub_url.endswith(".nip.io/")
     assert run.outputs["grafana_url"].value == hub_url.replace("://hub.", "://grafana.", 1)
     grafana = values(run, "grafana")
-    assert grafana["ingress"]["tls"] == []
-    assert grafana["ingress"]["hosts"] == [run.outputs["grafana_url"].value.split("/")[2]]
+    host = run.outputs["grafana_url"].value.split("/")[2]
+    assert grafana["ingress"]["hosts"] == [host]
+    assert grafana["ingress"]["tls"] == [{"hosts": [host], "secretName": "grafana-tls"}]
+
+
+def test_grafana_over_plain_http_is_refused() -> None:
+    run = Program({**VARIANTS["dev"].config, "monitoring": {"enabled": True}}, VARIANTS["dev"].secret_values).run()
+    assert run.registrations == [] and "monitoring.enabled needs HTTPS" in str(run.error)
 
 
 def test_an_explicit_grafana_host_is_used() -> None:
@@ -116,7 +126,9 @@ def test_the_ingress_controller_exports_its_metrics_on_a_service() -> None:
 
 
 def test_with_an_existing_ingress_controller_its_metrics_are_not_scraped() -> None:
-    run = run_with("dev", monitoring={"enabled": True}, ingress={"controller": "existing"}, domain="example.edu")
+    run = run_with(
+        "dev", monitoring={"enabled": True}, ingress={"controller": "existing"}, domain="example.edu", tls=HTTPS
+    )
     jobs = values(run, "prometheus")["scrapeConfigs"]
     assert "ingress-controller" not in jobs  # not ours: its metrics are wherever its owner put them
     assert {"jupyterhub", "binderhub", "kube-state-metrics", "node-exporter"} <= set(jobs)
@@ -155,7 +167,8 @@ def test_an_overlay_may_name_prometheus_and_grafana_only_with_monitoring_on() ->
     run = Program({**cfg_off, "helmValues": overlays}, VARIANTS["dev"].secret_values).run()
     assert run.error is not None and "this stack does not install prometheus" in str(run.error)
     run = Program(
-        {**cfg_off, "monitoring": {"enabled": True}, "helmValues": overlays}, VARIANTS["dev"].secret_values
+        {**cfg_off, "monitoring": {"enabled": True}, "tls": HTTPS, "helmValues": overlays},
+        VARIANTS["dev"].secret_values,
     ).run()
     assert run.error is None, run.error
     assert values(run, "prometheus")["server"]["resources"]["requests"]["memory"] == "1Gi"
@@ -173,7 +186,8 @@ def test_an_overlay_may_name_prometheus_and_grafana_only_with_monitoring_on() ->
 def test_an_overlay_cannot_change_what_monitoring_wires(chart: str, given: dict[str, Any], names: str) -> None:
     variant = VARIANTS["dev"]
     run = Program(
-        {**variant.config, "monitoring": {"enabled": True}, "helmValues": {chart: given}}, variant.secret_values
+        {**variant.config, "monitoring": {"enabled": True}, "tls": HTTPS, "helmValues": {chart: given}},
+        variant.secret_values,
     ).run()
     assert run.error is not None
     assert names in str(run.error), str(run.error)
@@ -273,3 +287,42 @@ def test_a_fresh_build_of_jupyterhubs_dashboards_matches_the_shipped_ones() -> N
     built = build_dashboards.build_jupyterhub(_tarball(), vendor)
     for name, text in built.items():
         assert (DASHBOARDS / "jupyterhub" / f"{name}.json").read_text() == text, name
+
+
+@pytest.mark.parametrize(
+    ("monitoring", "hosts", "said"),
+    [
+        ({"enabled": True, "volumeSize": "0"}, None, "monitoring.volumeSize '0' is too small"),
+        ({"enabled": True, "volumeSize": "512Mi"}, None, "at least 1Gi"),
+        ({"retentionDays": 30}, None, "monitoring.retentionDays only apply with monitoring.enabled true"),
+        ({"enabled": False, "volumeSize": "50Gi"}, None, "monitoring.volumeSize only apply"),
+        ({}, {"grafana": "dash.uni.edu"}, "hosts.grafana is only used with monitoring.enabled true"),
+        ({"enabled": True}, {"grafana": "jupyter.uni.edu"}, "Grafana needs a host of its own"),
+        ({"enabled": True}, {"grafana": "binder.uni.edu"}, "Grafana needs a host of its own"),
+        # grafana. + the hub host without its first label would be grafana.edu: not the operator's.
+        ({"enabled": True}, {"hub": "uni.edu"}, "hosts.grafana is needed"),
+    ],
+)
+def test_monitoring_settings_that_would_fail_or_do_nothing_are_refused(
+    monitoring: dict[str, Any], hosts: dict[str, str] | None, said: str
+) -> None:
+    cfg: dict[str, Any] = {**VARIANTS["dev"].config, "tls": HTTPS, "monitoring": monitoring}
+    if hosts is not None:
+        cfg["hosts"] = {"binder": "binder.uni.edu", "hub": "jupyter.uni.edu", **hosts}
+    run = Program(cfg, VARIANTS["dev"].secret_values).run()
+    assert run.registrations == [] and said in str(run.error), run.error
+
+
+def test_a_grafana_host_lets_encrypt_would_refuse_is_refused_before_anything_exists() -> None:
+    hosts = {"binder": "binder.uni.edu", "hub": "jupyter.uni.edu", "grafana": "grafana.example.com"}
+    cfg = {**VARIANTS["dev"].config, "tls": HTTPS, "monitoring": {"enabled": True}, "hosts": hosts}
+    run = Program(cfg, VARIANTS["dev"].secret_values).run()
+    assert run.registrations == [] and "hosts.grafana: the TLS host 'grafana.example.com'" in str(run.error)
+
+
+def test_the_monitoring_namespace_is_not_the_one_other_stacks_use() -> None:
+    # kube-prometheus-stack and many clusters' own monitoring live in `monitoring`.
+    namespaces = {
+        unwrap(r.inputs)["metadata"]["name"] for r in VARIANTS["prod"].run().of_type("kubernetes:core/v1:Namespace")
+    }
+    assert "monitoring" not in namespaces and "binderhub-monitoring" in namespaces

@@ -1,5 +1,6 @@
 """Grafana: the grafana chart at its public host, its admin password generated, dashboards provisioned."""
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -74,6 +75,9 @@ class Grafana(pulumi.ComponentResource):
                 args.host,
                 args.ingress,
                 url=args.url,
+                admin_password_checksum=self.admin_password.apply(
+                    lambda value: hashlib.sha256(value.encode()).hexdigest()
+                ),
                 providers=sorted(dashboards),
             ),
             pulumi.ResourceOptions(parent=self, depends_on=[admin, *config_maps, *args.depends_on]),

@@ -11,8 +11,8 @@ from components.cleanup import user_storage_hook
 from components.cluster import Cluster
 from components.monitoring.grafana import Grafana, GrafanaArgs
 from components.monitoring.prometheus import Prometheus, PrometheusArgs
-from components.values.hosts import Hosts
-from components.values.monitoring import NAMESPACE, grafana_host, grafana_url, hub_targets
+from components.values.hosts import Hosts, grafana_host
+from components.values.monitoring import NAMESPACE, grafana_url, hub_targets
 from components.values.settings import IngressSettings
 from config.model import MonitoringConfig
 from versions import StackCharts

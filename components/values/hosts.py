@@ -74,3 +74,14 @@ def compute_hosts(
         raise ValueError("no domain, hosts or ingress address to derive the public hosts from")
     binder, hub = wildcard_host("binder", address, wildcard_dns), wildcard_host("hub", address, wildcard_dns)
     return Hosts(binder, hub, tls, shape)
+
+
+def grafana_host(hub_host: str, explicit: str | None = None) -> str:
+    """Grafana's public host: `explicit` (binderhub:hosts.grafana) when set, else `grafana.`
+    and the hub's host without its first label: grafana.<domain> for hub.<domain>,
+    grafana.<ip>.nip.io without a domain. The config refuses a hub host of fewer than three
+    labels without `hosts.grafana` (grafana.<tld> would be outside the operator's domain)."""
+    if explicit:
+        return explicit
+    _, _, rest = hub_host.partition(".")
+    return f"grafana.{rest}" if rest else f"grafana.{hub_host}"

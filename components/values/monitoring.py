@@ -18,8 +18,10 @@ from typing import Any
 from components.values.binderhub import SERVICE_BASE_URL, binderhub_service_name
 from components.values.jupyterhub import ingress_values
 from components.values.settings import IngressSettings
+from config.capacity import memory_bytes
 
-NAMESPACE = "monitoring"
+# Not plain `monitoring`: kube-prometheus-stack and others install there.
+NAMESPACE = "binderhub-monitoring"
 PROMETHEUS_RELEASE = "prometheus"
 GRAFANA_RELEASE = "grafana"
 # The prometheus chart's names for release `prometheus` (the release name contains the chart's,
@@ -41,6 +43,8 @@ PROMETHEUS_SERVER_LABELS = {
 GRAFANA_SERVICE = "grafana"
 GRAFANA_TLS_SECRET = "grafana-tls"
 GRAFANA_ADMIN_SECRET = "grafana-admin"
+# A pod annotation that changes with the admin password (its SHA-256), restarting Grafana.
+ADMIN_PASSWORD_CHECKSUM = "binderhub.jupyter.org/admin-password-sha256"
 GRAFANA_ADMIN_USER = "admin"
 
 # The hub service Prometheus authenticates as, and its one role.
@@ -202,6 +206,8 @@ def prometheus_values(
     return {
         "server": {
             "retention": f"{retention_days}d",
+            # Whichever comes first: a full disk would stop ingestion altogether.
+            "retentionSize": retention_size(volume_size),
             "persistentVolume": volume,
             "extraSecretMounts": [
                 {"name": HUB_TOKEN_SECRET, "mountPath": HUB_TOKEN_DIR, "secretName": HUB_TOKEN_SECRET, "readOnly": True}
@@ -220,6 +226,13 @@ def prometheus_values(
         "prometheus-node-exporter": {"enabled": True, "resources": RESOURCES["node-exporter"]},
         "scrapeConfigs": scrape_configs(targets, namespace),
     }
+
+
+def retention_size(volume_size: str) -> str:
+    """Prometheus' `--storage.tsdb.retention.size` for a volume of `volume_size` (a Kubernetes
+    quantity): 85% of it in MB (Prometheus' units are powers of 2), leaving room for the WAL and
+    compaction, which the size limit does not count."""
+    return f"{memory_bytes(volume_size) * 85 // 100 // 2**20}MB"
 
 
 def prometheus_url(namespace: str = NAMESPACE) -> str:
@@ -253,13 +266,16 @@ def grafana_values(
     ingress: IngressSettings,
     *,
     url: Any,
+    admin_password_checksum: Any,
     providers: Collection[str] = tuple(DASHBOARD_FOLDERS),
     namespace: str = NAMESPACE,
 ) -> dict[str, Any]:
     """Values for the `grafana` chart: served at `host` (`url`, its public URL) behind the hub's
     ingress class and TLS, the admin from the program's Secret, Prometheus as the data source
     and the dashboards of each of `providers` from its ConfigMap (`dashboards_config_map`, which
-    the program creates), mounted as that provider's folder.
+    the program creates), mounted as that provider's folder. `admin_password_checksum` goes on
+    the pod: Grafana reads its admin password only at start, and the chart puts no checksum of
+    an `existingSecret` on the pod, so a replaced password restarts Grafana through it.
 
     ConfigMaps rather than the chart's `dashboards:` key: with that key the chart adds an init
     container (a curl image pulled from Docker Hub) to download dashboards, which these are not.
@@ -315,20 +331,12 @@ def grafana_values(
         "dashboardProviders": {"dashboardproviders.yaml": {"apiVersion": 1, "providers": entries}},
         "dashboardsConfigMaps": {provider: dashboards_config_map(provider) for provider in providers},
         "resources": RESOURCES["grafana"],
+        "podAnnotations": {ADMIN_PASSWORD_CHECKSUM: admin_password_checksum},
         # Grafana's own database (users, preferences) is not kept across restarts: the data
         # source and dashboards are provisioned again at each start. No volume to leak.
         "persistence": {"enabled": False},
         "testFramework": {"enabled": False},
     }
-
-
-def grafana_host(hub_host: str, explicit: str | None = None) -> str:
-    """Grafana's public host: `hosts.grafana` when set, else `grafana.` and the hub's host
-    without its first label (grafana.<domain>; grafana.<ip>.nip.io without a domain)."""
-    if explicit:
-        return explicit
-    _, _, rest = hub_host.partition(".")
-    return f"grafana.{rest}" if rest else f"grafana.{hub_host}"
 
 
 def hub_metrics_values(token: Any, namespace: str = NAMESPACE) -> dict[str, Any]:
