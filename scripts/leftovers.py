@@ -12,6 +12,8 @@ What is compared is derived, not listed by hand:
   the program's charts add), and PersistentVolumeClaims in every namespace. An object there after
   the destroy that was not there before is left over, whoever created it: the program's own
   resources and what its Helm releases installed alike. A namespace still terminating counts.
+  Not compared: the kinds in IGNORED, the cluster's own bookkeeping for pods, Services and nodes
+  (Calico's IPAM objects, Service IP addresses, ...), each with the reason.
 - with `--state` (`pulumi stack export` taken before the destroy): every Kubernetes object in the
   stack's state, namespaced ones in namespaces that existed before too (a ConfigMap in
   kube-system), must be gone.
@@ -31,9 +33,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-# Listed cluster-wide objects that come and go on their own, never the program's: kubelets renew
-# their client certificates through CertificateSigningRequests.
-IGNORED = ("certificatesigningrequests.certificates.k8s.io",)
+# Cluster-scoped kinds whose objects the cluster creates and deletes on its own, as bookkeeping for
+# pods, Services and nodes: one may appear while the deployment runs and be released only some
+# time after the destroy (or never, by design), whoever's pods they served. The program creates
+# none of these kinds itself; were it to, the state check (--state) would still look its own up.
+IGNORED: dict[str, str] = {
+    "certificatesigningrequests.certificates.k8s.io": "kubelets renew their client certificates through them",
+    "ipamhandles.crd.projectcalico.org": "Calico IPAM: one per pod address allocation, freed by its garbage collector",
+    "ipamblocks.crd.projectcalico.org": "Calico IPAM: address blocks a node claims as pods need addresses, kept",
+    "blockaffinities.crd.projectcalico.org": "Calico IPAM: which node holds which address block",
+    "ipaddresses.networking.k8s.io": "one per Service ClusterIP, released by the API server's repair loop",
+    "runtimeclasses.node.k8s.io": "k3s registers the container runtimes it finds on a node",
+    "csinodes.storage.k8s.io": "one per node, written by its kubelet as CSI drivers register",
+    "flowschemas.flowcontrol.apiserver.k8s.io": "API priority and fairness defaults, kept by the API server",
+    "prioritylevelconfigurations.flowcontrol.apiserver.k8s.io": "API priority and fairness defaults, likewise",
+}
+# kubectl's error for a kind the API server does not serve (any more): a CRD the destroy removed.
+NO_SUCH_KIND = "doesn't have a resource type"
 # Namespaced kinds compared across all namespaces: a volume claim outliving its namespace's
 # deletion would be a bug of the delete hooks (README "Tear down").
 NAMESPACED = ("persistentvolumeclaims",)
@@ -50,27 +66,28 @@ class KubectlError(Exception):
     """kubectl failed: the cluster cannot be read, so nothing can be said about leftovers."""
 
 
-def _run(run: Kubectl, args: list[str]) -> str:
+def _run(run: Kubectl, args: list[str]) -> str | None:
+    """kubectl's output; None when the kind asked for is not served (NO_SUCH_KIND): its CRD went
+    with the destroy, and none of its objects can be left. KubectlError for any other failure."""
     result = run(args)
     if result.returncode != 0:
+        if NO_SUCH_KIND in result.stderr:
+            return None
         raise KubectlError(f"kubectl {' '.join(args)} failed:\n{result.stderr.strip()}")
     return result.stdout
 
 
 def listed_kinds(run: Kubectl) -> list[str]:
     """The cluster-scoped resources that can be listed (`<plural>.<group>`, core ones bare)."""
-    out = _run(run, ["api-resources", "--namespaced=false", "--verbs=list", "-o", "name"])
+    out = _run(run, ["api-resources", "--namespaced=false", "--verbs=list", "-o", "name"]) or ""
     return sorted({line.strip() for line in out.splitlines() if line.strip()} - set(IGNORED))
 
 
 def _objects(run: Kubectl, resource: str, all_namespaces: bool) -> list[dict[str, Any]]:
-    args = ["get", resource, "-o", "json", *(["--all-namespaces"] if all_namespaces else [])]
-    result = run(args)
-    if result.returncode != 0:
-        if "doesn't have a resource type" in result.stderr:
-            return []  # a CRD deleted since api-resources listed it: none of its objects is left
-        raise KubectlError(f"kubectl {' '.join(args)} failed:\n{result.stderr.strip()}")
-    items = json.loads(result.stdout).get("items", [])
+    out = _run(run, ["get", resource, "-o", "json", *(["--all-namespaces"] if all_namespaces else [])])
+    if out is None:
+        return []  # a CRD deleted since api-resources listed it
+    items = json.loads(out).get("items", [])
     return [item for item in items if isinstance(item, dict)]
 
 
@@ -104,9 +121,12 @@ def state_objects(export: dict[str, Any]) -> list[StateObject]:
     """The Kubernetes objects of a stack's state: resources typed `kubernetes:<group>/<version>:<Kind>`
     (Pulumi's Kubernetes provider's type tokens; `core` is the core group), with their names from
     their outputs. Helm releases, charts and providers are not objects: what they installed is
-    found by the snapshot comparison."""
+    found by the snapshot comparison. Resources marked `external` were read, not created (a
+    `Namespace.get`): they stay after the destroy by design."""
     found: list[StateObject] = []
     for resource in export.get("deployment", {}).get("resources", []) or []:
+        if resource.get("external"):
+            continue  # read with `get` (an existing namespace, say), not created: not the destroy's to delete
         token = str(resource.get("type", ""))
         if not token.startswith("kubernetes:") or token.count(":") != 2:
             continue
@@ -133,7 +153,7 @@ def remaining_state_objects(run: Kubectl, objects: Iterable[StateObject], namesp
         args = ["get", obj.resource, obj.name, "--ignore-not-found", "-o", "name"]
         if obj.namespace is not None:
             args += ["-n", obj.namespace]
-        if _run(run, args).strip():
+        if (_run(run, args) or "").strip():  # None: its kind's CRD is gone, and the object with it
             left.append(str(obj))
     return left
 
