@@ -148,8 +148,9 @@ def test_state_backend_and_passphrase_are_configurable() -> None:
     assert reusable["env"]["PULUMI_CONFIG_PASSPHRASE"] == "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}"
     for step in reusable["steps"]:
         if step.get("uses", "").startswith("pulumi/actions@"):
-            assert step["with"]["cloud-url"] == "${{ vars.PULUMI_BACKEND_URL }}"
             assert step["with"]["pulumi-version"] == "${{ steps.stack.outputs.pulumi }}"
+            if "command" in step["with"]:  # not the CLI-only install of the smoke operation
+                assert step["with"]["cloud-url"] == "${{ vars.PULUMI_BACKEND_URL }}"
 
 
 def test_deployments_run_the_program_from_what_make_up_installs() -> None:
@@ -182,17 +183,30 @@ def step_running(steps: list[dict[str, Any]], command: str) -> int:
     return next(i for i, step in enumerate(steps) if command in step.get("run", ""))
 
 
-def test_deploy_smoke_tests_dev_with_the_make_target_and_the_pulumi_version_deployed() -> None:
-    job = load("deploy.yml")["jobs"]["smoke-dev"]
-    assert job["environment"] == "dev"  # dev's state secrets
-    steps = job["steps"]
-    assert steps[step_running(steps, "make smoke")]["run"] == "make smoke STACK=dev"
-    install = next(s for s in steps if s.get("uses", "").startswith("pulumi/actions@"))
-    assert "command" not in install["with"]  # the CLI only
-    assert install["with"]["pulumi-version"] == "${{ steps.pulumi.outputs.version }}"
-    reusable = load("pulumi.yml")["jobs"]["pulumi"]["env"]
-    for name in ("PULUMI_ACCESS_TOKEN", "PULUMI_CONFIG_PASSPHRASE"):
-        assert job["env"][name] == reusable[name], name  # the same backend as the deployment
+def test_deploy_smoke_tests_dev_with_the_deployments_backend_and_cloud_login() -> None:
+    """smoke-dev runs pulumi.yml's smoke operation: whatever the deployment logs in to (an s3://,
+    azblob:// or gs:// backend, a KMS secrets provider, the cloud), the smoke test does too."""
+    jobs = load("deploy.yml")["jobs"]
+    job = jobs["smoke-dev"]
+    assert job["uses"] == jobs["dev"]["uses"] == "./.github/workflows/pulumi.yml"
+    assert job["with"] == {**jobs["dev"]["with"], "operation": "smoke"}  # dev, in dev's environment
+    assert job["secrets"] == "inherit"
+    steps = load("pulumi.yml")["jobs"]["pulumi"]["steps"]
+    smoke = step_running(steps, "make smoke")
+    assert steps[smoke]["if"] == "inputs.operation == 'smoke'"
+    assert 'make smoke STACK="$STACK"' in steps[smoke]["run"]
+    assert steps[smoke]["env"]["STACK"] == "${{ inputs.stack }}"
+    assert steps[smoke]["env"]["PULUMI_BACKEND_URL"] == "${{ vars.PULUMI_BACKEND_URL }}"
+    # after every cloud login step, none of which is kept from the smoke operation
+    login_actions = ("azure/login@", "aws-actions/configure-aws-credentials@", "google-github-actions/auth@")
+    logins = [i for i, s in enumerate(steps) if s.get("uses", "").startswith(login_actions)]
+    assert len(logins) == len(login_actions) and max(logins) < smoke
+    assert all("operation" not in steps[i].get("if", "") for i in logins)
+    # the Pulumi CLI the deployment used is installed for it, alone (no command of its own)
+    install = next(s for s in steps if s.get("uses", "").startswith("pulumi/actions@") and "smoke" in s.get("if", ""))
+    assert "command" not in install["with"]
+    assert install["with"]["pulumi-version"] == "${{ steps.stack.outputs.pulumi }}"
+    assert steps.index(install) < smoke
 
 
 # ------------------------------------------------------------------ the end-to-end workflow
