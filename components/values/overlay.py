@@ -506,6 +506,7 @@ PROTECTED: dict[str, tuple[Protected, ...]] = {
         "",
         {
             "server.retention": _owner("how long metrics are kept", "monitoring.retentionDays"),
+            "server.retentionSize": _owner("metrics stop at 85% of their volume", "monitoring.volumeSize"),
             "server.persistentVolume.enabled": _owner("metrics survive a restart on their own volume"),
             "server.persistentVolume.size": _owner("the metrics volume", "monitoring.volumeSize"),
             "server.persistentVolume.storageClass": _owner("the metrics volume's storage class", "cluster.storage"),
@@ -527,6 +528,9 @@ PROTECTED: dict[str, tuple[Protected, ...]] = {
         "",
         {
             "admin.existingSecret": _owner(f"the admin password, {GENERATED}"),
+            'podAnnotations["binderhub.jupyter.org/admin-password-sha256"]': _owner(
+                "Grafana restarts when its generated admin password is replaced"
+            ),
             "admin.userKey": _owner(f"the admin password, {GENERATED}"),
             "admin.passwordKey": _owner(f"the admin password, {GENERATED}"),
             **{f"ingress.{path}": owner for path, owner in _ingress(websocket=False).items()},
