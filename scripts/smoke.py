@@ -5,8 +5,10 @@ through the Pulumi CLI and calls `run`. What it proves, against the deployed hos
 
 1. BinderHub answers `<binder_url>health` with `{"ok": true, "checks": [...]}`, every check
    passing (binderhub/health.py: HealthHandler.get answers 503 when one fails). Until then it
-   waits, saying why: DNS not pointing at the `ingress_address` output, a certificate not issued
-   yet, the ingress not routing the host, a 5xx.
+   waits, saying why: DNS not pointing at the `ingress_address` output, no certificate served
+   yet (the ingress controller refuses the handshake) or one not issued yet, the ingress not
+   routing the host, a 5xx. With `binderhub:tls.server: staging`, Let's Encrypt staging
+   certificates are accepted as StagingTrust says.
 2. On an anonymous hub (`binderhub:auth.type` none): BinderHub builds and launches
    `binderhub:smoke.repository` through its build API, `GET <binder_url>build/<provider>/<spec>`
    with `Accept: text/event-stream` (binderhub/builder.py: BuildHandler). The answer is an event
@@ -27,6 +29,7 @@ Every wait is bounded by `smoke.phaseTimeout` (seconds per phase: reaching a hos
 phase, the server) and the whole by `smoke.timeout`. A phase's clock starts when it starts, so
 keepalives do not keep a stalled build alive. The last line is one summary; `run` returns the
 exit code (0 passed, 1 failed) and, on failure, the README troubleshooting entries to read.
+Values Pulumi lists as secrets are read through a `pulumi` runner with --show-secrets (`revealed`).
 """
 
 from __future__ import annotations
@@ -447,6 +450,16 @@ class _HTTPSConnection(http.client.HTTPSConnection):
             raise
 
 
+class HandshakeRefusedError(ConnectionError):
+    """The server ended the TLS handshake with an alert (ssl.SSLError other than a certificate
+    verification failure) before any certificate could be checked; `reason` is OpenSSL's name
+    for it (TLSV1_UNRECOGNIZED_NAME, ...)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 class NoAnswerYetError(TimeoutError):
     """Connected, the request sent, but no answer (not even its headers) came within the time
     given: the service is busy or stuck, not unreachable."""
@@ -508,7 +521,7 @@ class Smoke:
         `timeout` bounds connecting (and the TLS handshake); `answer_timeout` (default: `timeout`)
         how long the answer's headers may take once connected, NoAnswerYetError after it.
         Raises SmokeError (a URL with no usable port), socket.gaierror (DNS),
-        ssl.SSLCertVerificationError, ssl.SSLError (a handshake refused), OSError, http.client errors."""
+        ssl.SSLCertVerificationError, HandshakeRefusedError, NoAnswerYetError, OSError, http.client errors."""
         parts = urllib.parse.urlsplit(url)
         host = parts.hostname or ""
         port = _port(parts)
@@ -520,7 +533,12 @@ class Smoke:
             connection = _HTTPConnection(host, port, addresses, timeout)
         path = urllib.parse.urlunsplit(("", "", parts.path or "/", parts.query, ""))
         try:
-            connection.connect()
+            try:
+                connection.connect()
+            except ssl.SSLCertVerificationError:
+                raise
+            except ssl.SSLError as error:  # only the handshake's: a later one is no refusal
+                raise HandshakeRefusedError(getattr(error, "reason", None) or str(error)) from error
             self._note_staging(host)
             if connection.sock is not None and answer_timeout is not None:
                 connection.sock.settimeout(answer_timeout)
@@ -592,12 +610,12 @@ class Smoke:
                 return f"certificate not issued yet: {dns}", (T_DNS, T_CERTIFICATES)
             reason = error.verify_message or str(error)
             return f"certificate for {host} not issued yet or not valid ({reason})", (T_CERTIFICATES,)
-        if isinstance(error, ssl.SSLError):
+        if isinstance(error, HandshakeRefusedError):
             # The handshake itself refused (an alert such as unrecognized_name): the F5 NGINX
             # Ingress Controller does so (ssl_reject_handshake) for a host whose Ingress names a
             # certificate Secret that does not exist yet, which is how a first `make up` with TLS
             # starts until cert-manager has one.
-            reason = getattr(error, "reason", None) or str(error)
+            reason = error.reason
             if dns:
                 return f"no certificate served for {host} yet ({reason}): {dns}", (T_DNS, T_CERTIFICATES)
             return f"no certificate served for {host} yet (the TLS handshake was refused: {reason})", (T_CERTIFICATES,)
