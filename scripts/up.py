@@ -538,6 +538,121 @@ def check_unprotected(stack: str, cloud: str, config: Mapping[str, dict[str, obj
     )
 
 
+# pulumi-kubernetes drops an unreachable cluster's objects from the state, instead of failing,
+# when this is "true" in its environment (provider.go Configure; Read and Delete then answer
+# "deleted"). The providers never set it themselves: `make destroy` sets it only once the cloud
+# confirms that the cluster no longer exists (`cluster_gone`).
+DELETE_UNREACHABLE = "PULUMI_K8S_DELETE_UNREACHABLE"
+# What each cloud's CLI prints when the cluster, or what holds it, does not exist; any other
+# failure (no login, no permission, no network, wrong tool) tells nothing.
+NOT_FOUND: dict[str, tuple[str, ...]] = {
+    # az aks show: "(ResourceNotFound) The Resource ... was not found", or the group is gone
+    "azure": ("(ResourceNotFound)", "(ResourceGroupNotFound)"),
+    # aws eks describe-cluster: "An error occurred (ResourceNotFoundException) ..."
+    "aws": ("(ResourceNotFoundException)",),
+    # gcloud container clusters describe: "ResponseError: code=404, message=Not found: ..."
+    "gcp": ("code=404",),
+}
+# How to log in again, per cloud (also what check_azure/check_aws/check_gcp ask for).
+LOGIN_HINT = {
+    "azure": "az login",
+    "aws": "aws sso login, or aws configure",
+    "gcp": "gcloud auth login and gcloud auth application-default login",
+}
+
+
+def cluster_query(stack: str, cloud: str, config: Mapping[str, dict[str, object]], env: Mapping[str, str]) -> list[str]:
+    """The CLI command that describes the stack's managed cluster, exactly as the program names it.
+
+    The name is the stack's `cluster_name` output; where it lives comes from binderhub:cluster
+    (Azure: resourceGroup, else the group is named as the cluster (stacks/azure.py); AWS: region;
+    GCP: project, and zone else region). On Azure the subscription is the one the azure-native
+    provider picks (azure-native:subscriptionId, else ARM_SUBSCRIPTION_ID, else the az CLI's
+    default, which `az` uses too): another subscription would answer "not found" for a live
+    cluster. Raises RefusedError when the cluster cannot be named (no such output yet).
+    """
+    name = stack_outputs(stack, env).get("cluster_name")
+    if not isinstance(name, str) or not name:
+        raise RefusedError(f"stack {stack!r} has no cluster_name output")
+    cluster = config.get("binderhub:cluster", {}).get("objectValue")
+    settings: Mapping[str, object] = cluster if isinstance(cluster, dict) else {}
+    if cloud == "azure":
+        group = settings.get("resourceGroup")
+        command = ["az", "aks", "show", "--name", name, "--resource-group", group if isinstance(group, str) else name]
+        subscription = config.get("azure-native:subscriptionId", {}).get("value") or env.get("ARM_SUBSCRIPTION_ID")
+        return command + (["--subscription", subscription] if isinstance(subscription, str) and subscription else [])
+    if cloud == "aws":
+        region = settings.get("region")
+        if not isinstance(region, str):
+            raise RefusedError("binderhub:cluster.region is not set")
+        return ["aws", "eks", "describe-cluster", "--name", name, "--region", region]
+    project, location = settings.get("project"), settings.get("zone") or settings.get("region")
+    if not isinstance(project, str) or not isinstance(location, str):
+        raise RefusedError("binderhub:cluster.project and its zone or region are not set")
+    return ["gcloud", "container", "clusters", "describe", name, "--project", project, "--location", location]
+
+
+def cluster_gone(
+    stack: str, cloud: str, config: Mapping[str, dict[str, object]], env: Mapping[str, str]
+) -> tuple[bool, str]:
+    """Whether the cloud says the stack's managed cluster no longer exists, and what was asked:
+    (True, command) only on the cloud's own "not found" (NOT_FOUND); (False, what was learnt)
+    when the cluster answered, or when nothing could be told (then the reason)."""
+    try:
+        command = cluster_query(stack, cloud, config, env)
+    except RefusedError as problem:
+        return False, f"could not ask {cloud} whether the cluster still exists: {problem}"
+    shown_command = " ".join(command)
+    if shutil.which(command[0], path=env.get("PATH")) is None:
+        return False, f"could not run `{shown_command}`: {command[0]} is not on PATH"
+    answer = run_quietly(command, env)
+    if answer.returncode == 0:
+        return False, f"`{shown_command}` found the cluster: it still exists"
+    if any(marker in answer.stderr for marker in NOT_FOUND[cloud]):
+        return True, shown_command
+    return False, f"`{shown_command}` failed without saying the cluster is gone:\n{answer.stderr.strip()}"
+
+
+def destroy_environment(
+    stack: str, cloud: str, config: Mapping[str, dict[str, object]], env: dict[str, str], say: Callable[[str], None]
+) -> str | None:
+    """Sets DELETE_UNREACHABLE in `env` for a destroy whose managed cluster the cloud says is gone,
+    saying so. Returns what to tell the user if the destroy fails (None: nothing to add).
+
+    The destroy then refreshes first (`main`): pulumi-kubernetes' Delete of a Helm Release fails
+    on an unreachable cluster whatever DELETE_UNREACHABLE says, its Read honours it
+    (provider.go Delete and Read; pulumi/pulumi-kubernetes#2675), so the refresh drops the
+    releases, and every other object, before anything is deleted."""
+    if DELETE_UNREACHABLE in env:
+        say(
+            f"{DELETE_UNREACHABLE}={env[DELETE_UNREACHABLE]} is set in your environment: make leaves it as it is "
+            '("true" drops the Kubernetes objects of a cluster that does not answer from the state, '
+            "deleting nothing)."
+        )
+        return None
+    if cloud not in NOT_FOUND:
+        return (
+            "If Pulumi says the cluster is unreachable: check that your kubeconfig reaches it. If the cluster "
+            f"itself is gone, rerun with {DELETE_UNREACHABLE}=true to drop its objects from the state "
+            "(README, Tear down)."
+        )
+    gone, asked = cluster_gone(stack, cloud, config, env)
+    if gone:
+        env[DELETE_UNREACHABLE] = "true"
+        say(
+            f"The cluster no longer exists (`{asked}`: not found): its Kubernetes objects are dropped from the "
+            f"state, not deleted ({DELETE_UNREACHABLE}=true and --refresh for this destroy)."
+        )
+        return None
+    return (
+        f"If Pulumi says the Kubernetes cluster is unreachable: {asked}, so nothing was dropped from the state.\n"
+        "  Check that this machine's public address is in binderhub:cluster.apiAccessCidrs (the API server "
+        "answers only those)\n"
+        f"  and that your login is current ({LOGIN_HINT[cloud]}), then rerun: make destroy STACK={stack}\n"
+        "  (README, Troubleshooting)."
+    )
+
+
 def smoke_settings(config: Mapping[str, dict[str, object]]) -> smoke.Settings:
     """binderhub:smoke as the smoke test will take it; RefusedError for a value it cannot use."""
     try:
@@ -619,17 +734,26 @@ def main(argv: list[str]) -> int:
         if action == "smoke":
             return run_smoke_test(stack, config, env, scrub)
         cloud = check_target(stack, config, env)
+        on_failure = None
         if action == "destroy":
             check_unprotected(stack, cloud, config)
+            on_failure = destroy_environment(stack, cloud, config, env, say)
         else:
             check_protect_value(stack, config)
+            if env.pop(DELETE_UNREACHABLE, None) is not None:
+                # The Python SDK would write it into the provider's inputs: kept by every later run.
+                say(f"Ignoring {DELETE_UNREACHABLE} from your environment: only make destroy sets it.")
         install_program_packages(env)
     except RefusedError as problem:
         say(f"error: {problem}")
         return 1
     # destroy --run-program: the delete hooks (user volumes, ECR repositories) live in the program.
     command = {"up": ["up"], "preview": ["preview", "--diff"], "destroy": ["destroy", "--run-program"]}[action]
+    if action == "destroy" and env.get(DELETE_UNREACHABLE) == "true":
+        command.append("--refresh")  # see destroy_environment
     code = subprocess.run(["pulumi", *command, "--stack", stack], cwd=ROOT, env=env).returncode
+    if code != 0 and on_failure:
+        say(on_failure)
     if settings is None or code != 0:
         return code
     if not settings.enabled:

@@ -55,6 +55,8 @@ with open(env["FAKE_PULUMI_LOG"], "a") as log:
         print("stdin=" + ("<terminal>" if terminal else sys.stdin.read()), file=log)
     if args[0] in ("up", "preview", "destroy"):  # Pulumi.yaml's uv toolchain finds uv on PATH
         print("toolchain uv: " + str(shutil.which("uv")), file=log)
+        # what pulumi-kubernetes would read: drop an unreachable cluster's objects from the state?
+        print("delete unreachable: " + env.get("PULUMI_K8S_DELETE_UNREACHABLE", "unset"), file=log)
 
 
 def fail(message):
@@ -129,6 +131,8 @@ elif args[:2] == ["stack", "output"]:
     print(env["FAKE_STACK_OUTPUTS"])
 elif args[0] == "up":
     sys.exit(int(env.get("FAKE_UP_EXIT", "0")))
+elif args[0] == "destroy":
+    sys.exit(int(env.get("FAKE_DESTROY_EXIT", "0")))
 """
 # uv: its version, or a logged call (with the environment it would sync).
 FAKE_UV = """#!/usr/bin/env bash
@@ -148,10 +152,16 @@ mkdir -p "$target/bin"
 sed "s/VERSION/$version/" "$FAKE_UV_TEMPLATE" > "$target/bin/uv"
 chmod +x "$target/bin/uv"
 """
-# The clouds' CLIs: log the call; FAKE_<NAME>_ERROR makes it fail with that message.
+# The clouds' CLIs: log the call; FAKE_<NAME>_ERROR makes it fail with that message, and
+# FAKE_<NAME>_CLUSTER_ERROR only the question whether the cluster exists (az aks show, aws eks
+# describe-cluster, gcloud container clusters describe), as the real ones do (exit code 1).
 FAKE_CLI = """#!/usr/bin/env bash
 echo "NAME $*" >> "$FAKE_PULUMI_LOG"
 if [ -n "${FAKE_VAR_ERROR:-}" ]; then echo "$FAKE_VAR_ERROR" >&2; exit 254; fi
+case "$*" in
+  "aks show "*|"eks describe-cluster "*|"container clusters describe "*)
+    if [ -n "${FAKE_VAR_CLUSTER_ERROR:-}" ]; then echo "$FAKE_VAR_CLUSTER_ERROR" >&2; exit 1; fi ;;
+esac
 echo '{"Account": "123456789012"}'
 """
 _pin = re.search(r"^version=(\S+)$", (ROOT_DIR / "scripts" / "uv.sh").read_text(), re.M)
@@ -1084,3 +1094,161 @@ def test_make_smoke_without_a_deployment_fails_naming_the_missing_output(tmp_pat
     assert last_line(output) == (
         "smoke test FAILED: the stack has no binder_url output (is it deployed? `pulumi stack output` lists them)"
     )
+
+
+# --- destroy: a cluster that does not answer fails the run, unless its cloud says it is gone ---
+
+# What each cloud's CLI prints for a cluster that does not exist (real messages, names changed).
+CLUSTER_NOT_FOUND = {
+    "az": "ERROR: (ResourceNotFound) The Resource 'Microsoft.ContainerService/managedClusters/binderhub-prod' "
+    "under resource group 'binderhub-prod' was not found.",
+    "aws": "An error occurred (ResourceNotFoundException) when calling the DescribeCluster operation: "
+    "No cluster found for name: binderhub-aws.",
+    "gcloud": "ERROR: (gcloud.container.clusters.describe) ResponseError: code=404, message=Not found: "
+    "projects/my-binderhub-project/zones/us-central1-a/clusters/binderhub-gcp.",
+}
+
+
+# Each cloud's CLI -> (the committed stack deployed there, binderhub:cloud).
+MANAGED = {"az": ("prod", "azure"), "aws": ("aws", "aws"), "gcloud": ("gcp", "gcp")}
+
+
+def managed_destroy(tmp_path: Path, cloud: str, missing: str = "", **env: str) -> tuple[int, str, list[str]]:
+    """`make destroy` of the committed stack of `cloud` (Azure's `prod` unprotected), deployed
+    with the cluster name the program gives it, with the cloud's CLIs on PATH but `missing`."""
+    stack = MANAGED[cloud][0]
+    text = (ROOT_DIR / f"Pulumi.{stack}.yaml").read_text()
+    if stack == "prod":
+        assert "binderhub:protect: true" in text
+        with_stack_file(tmp_path, stack, text.replace("binderhub:protect: true", "binderhub:protect: false"))
+    tools = {"az": ("az", "kubelogin"), "aws": ("aws",), "gcloud": ("gcloud", "gke-gcloud-auth-plugin")}[cloud]
+    tools = tuple(tool for tool in tools if tool != missing)
+    if cloud == "gcloud":
+        adc = tmp_path / ".config" / "gcloud" / "application_default_credentials.json"
+        adc.parent.mkdir(parents=True, exist_ok=True)
+        adc.write_text("{}")
+    deployed = json.dumps({"cluster_name": f"binderhub-{stack}", "kubeconfig": "[secret]"})
+    return run_up(
+        tmp_path,
+        args=(stack, "destroy"),
+        stacks=(stack,),
+        local_state=True,
+        tools=tools,
+        extra_env={"FAKE_STACK_OUTPUTS": deployed, **env},
+    )
+
+
+def delete_unreachable(calls: list[str]) -> str:
+    """PULUMI_K8S_DELETE_UNREACHABLE as `pulumi destroy` ran with it ("unset" when it was not)."""
+    [value] = [c.removeprefix("delete unreachable: ") for c in calls if c.startswith("delete unreachable: ")]
+    return value
+
+
+# The question asked of each cloud: the committed stack files' cluster, where they put it.
+CLUSTER_QUESTION = {
+    "az": "az aks show --name binderhub-prod --resource-group binderhub-prod",
+    "aws": "aws eks describe-cluster --name binderhub-aws --region us-east-1",
+    "gcloud": "gcloud container clusters describe binderhub-gcp --project my-binderhub-project "
+    "--location us-central1-a",
+}
+
+
+@pytest.mark.parametrize("cloud", sorted(CLUSTER_NOT_FOUND))
+def test_destroy_drops_the_objects_of_a_cluster_its_cloud_says_is_gone(tmp_path: Path, cloud: str) -> None:
+    code, output, calls = managed_destroy(
+        tmp_path, cloud, **{f"FAKE_{cloud.upper()}_CLUSTER_ERROR": CLUSTER_NOT_FOUND[cloud]}
+    )
+    assert code == 0, output
+    assert CLUSTER_QUESTION[cloud] in calls
+    assert delete_unreachable(calls) == "true"
+    # Refreshed first: the refresh drops the Helm releases, whose Delete fails on a cluster that is gone.
+    assert pulumi_commands(calls)[-1] == f"destroy --run-program --refresh --stack {MANAGED[cloud][0]}"
+    assert "no longer exists" in output and "dropped from the state" in output
+
+
+@pytest.mark.parametrize("cloud", sorted(CLUSTER_NOT_FOUND))
+def test_destroy_of_a_cluster_that_still_exists_fails_saying_what_to_check(tmp_path: Path, cloud: str) -> None:
+    code, output, calls = managed_destroy(tmp_path, cloud, FAKE_DESTROY_EXIT="255")
+    assert CLUSTER_QUESTION[cloud] in calls
+    # Objects of a live cluster are never forgotten: the destroy fails ...
+    assert delete_unreachable(calls) == "unset"
+    assert code == 255
+    # ... and says where an unreachable API server comes from.
+    assert (
+        "found the cluster" in output
+        and "apiAccessCidrs" in output
+        and up.LOGIN_HINT[{"az": "azure", "aws": "aws", "gcloud": "gcp"}[cloud]] in output
+    )
+
+
+@pytest.mark.parametrize(
+    "cloud, error",
+    [
+        ("aws", "An error occurred (ExpiredTokenException) when calling the DescribeCluster operation"),
+        ("az", "ERROR: (AuthorizationFailed) The client does not have authorization to perform action"),
+        ("gcloud", "ERROR: (gcloud.container.clusters.describe) You do not currently have an active account"),
+    ],
+)
+def test_a_cloud_that_does_not_say_not_found_keeps_the_objects(tmp_path: Path, cloud: str, error: str) -> None:
+    code, output, calls = managed_destroy(
+        tmp_path, cloud, FAKE_DESTROY_EXIT="255", **{f"FAKE_{cloud.upper()}_CLUSTER_ERROR": error}
+    )
+    assert delete_unreachable(calls) == "unset"
+    assert code == 255 and error in output and "apiAccessCidrs" in output
+
+
+def test_without_gcloud_nothing_is_dropped(tmp_path: Path) -> None:
+    # The auth plugin is enough to deploy; asking GKE about the cluster takes gcloud.
+    code, output, calls = managed_destroy(tmp_path, "gcloud", missing="gcloud", FAKE_DESTROY_EXIT="255")
+    assert delete_unreachable(calls) == "unset"
+    assert code == 255 and "gcloud is not on PATH" in output
+
+
+def test_the_azure_cluster_is_looked_up_where_the_program_put_it(tmp_path: Path) -> None:
+    stack_file = (ROOT_DIR / "Pulumi.prod.yaml").read_text().replace("binderhub:protect: true", "")
+    config = yaml.safe_load(stack_file)
+    config["config"]["binderhub:cluster"]["resourceGroup"] = "research-binder"
+    with_stack_file(tmp_path, "prod", yaml.safe_dump(config))
+    subscription = "11111111-2222-3333-4444-555555555555"  # the azure-native provider's, not az's default
+    code, output, calls = run_up(
+        tmp_path,
+        args=("prod", "destroy"),
+        stacks=("prod",),
+        local_state=True,
+        tools=("az", "kubelogin"),
+        FAKE_STACK_OUTPUTS=json.dumps({"cluster_name": "binderhub-prod"}),
+        ARM_SUBSCRIPTION_ID=subscription,
+    )
+    assert code == 0, output
+    question = f"az aks show --name binderhub-prod --resource-group research-binder --subscription {subscription}"
+    assert question in calls
+
+
+def test_destroy_without_a_cluster_name_output_drops_nothing(tmp_path: Path) -> None:
+    # A stack whose first `up` failed before its outputs: nothing tells which cluster to ask about.
+    code, output, calls = managed_destroy(tmp_path, "aws", FAKE_STACK_OUTPUTS="{}", FAKE_DESTROY_EXIT="255")
+    assert not any(c.startswith("aws eks describe-cluster") for c in calls)
+    assert delete_unreachable(calls) == "unset"
+    assert code == 255 and "no cluster_name output" in output
+
+
+@pytest.mark.parametrize("action", ["up", "preview"])
+def test_up_and_preview_never_pass_delete_unreachable_on(tmp_path: Path, action: str) -> None:
+    # The Python SDK would write it into the provider's inputs, kept by every later refresh and destroy.
+    code, output, calls = run_up(
+        tmp_path, args=("dev", action), stacks=("dev",), local_state=True, PULUMI_K8S_DELETE_UNREACHABLE="true"
+    )
+    assert code == 0, output
+    assert delete_unreachable(calls) == "unset"
+    assert "Ignoring PULUMI_K8S_DELETE_UNREACHABLE" in output
+
+
+def test_destroy_keeps_a_delete_unreachable_the_user_set(tmp_path: Path) -> None:
+    # The way out for a cluster the wrapper cannot ask about (an existing one, deleted).
+    code, output, calls = run_up(
+        tmp_path, args=("dev", "destroy"), stacks=("dev",), local_state=True, PULUMI_K8S_DELETE_UNREACHABLE="true"
+    )
+    assert code == 0, output
+    assert delete_unreachable(calls) == "true"
+    assert pulumi_commands(calls)[-1] == "destroy --run-program --refresh --stack dev"
+    assert "is set in your environment" in output
