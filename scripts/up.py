@@ -694,7 +694,8 @@ class ScrubbedOutput:
 def run_smoke_test(stack: str, config: Mapping[str, dict[str, object]], env: Mapping[str, str], scrub: Scrubber) -> int:
     """The smoke test of the deployed stack: 0 passed, 1 failed (its summary is the last line)."""
     outputs = stack_outputs(stack, env)
-    return smoke.run(outputs, config, ScrubbedOutput(scrub))
+    # The runner lets it read a secret `binderhub:auth` or a `[secret]` output in memory.
+    return smoke.run(outputs, config, ScrubbedOutput(scrub), pulumi=smoke.pulumi_cli(stack, env, str(ROOT)))
 
 
 def install_program_packages(env: dict[str, str]) -> None:

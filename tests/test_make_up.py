@@ -1079,6 +1079,32 @@ def test_make_smoke_runs_the_smoke_test_alone_on_the_deployed_stack(tmp_path: Pa
     assert any(p.startswith("/build/") for p in server.paths())
 
 
+def test_make_smoke_reads_a_login_set_as_a_secret_without_printing_it(tmp_path: Path) -> None:
+    # `pulumi config set --secret`: the client id is a secure leaf of binderhub:auth.
+    cipher = "v1:AAABBBCCC"
+    text = (ROOT_DIR / "Pulumi.dev.yaml").read_text()
+    text += f"  binderhub:auth:\n    type: github\n    clientId:\n      secure: {cipher}\n"
+    with_stack_file(tmp_path, "dev", text)
+    scenario = Scenario()
+    with serving(scenario) as server:
+        callback = urllib.parse.quote(f"{server.url()}hub/oauth_callback", safe="")
+        # The fake pulumi reveals a secure value as plaintext-of-<cipher>.
+        scenario.login_location = (
+            f"https://github.com/login/oauth/authorize?client_id=plaintext-of-{cipher}&redirect_uri={callback}"
+        )
+        code, output, calls = run_up(
+            tmp_path,
+            args=("dev", "smoke"),
+            stacks=("dev",),
+            local_state=True,
+            FAKE_STACK_OUTPUTS=outputs_of(server.url()),
+        )
+    assert code == 0, output
+    assert last_line(output).startswith("smoke test passed")
+    assert "config --json --show-secrets --stack dev" in pulumi_commands(calls)
+    assert f"plaintext-of-{cipher}" not in output
+
+
 def test_make_smoke_of_a_stack_that_is_not_deployed_is_refused(tmp_path: Path) -> None:
     code, output, calls = run_up(tmp_path, args=("dev", "smoke"), local_state=True)
     assert code == 1
