@@ -171,6 +171,12 @@ _SPECIAL_USE_TLDS = ("example", "test", "invalid", "localhost", "local", "intern
 _PUBLIC_SUFFIXES = PublicSuffixList(accept_unknown=False)
 
 
+def registrable_domain(host: str) -> str | None:
+    """The domain someone registered that `host` is in (example.co.uk for hub.example.co.uk),
+    by the Public Suffix List; None for a public suffix itself or a name under none."""
+    return _PUBLIC_SUFFIXES.privatesuffix(host.lower().rstrip("."))
+
+
 def acme_domain(domain: str, what: str) -> str:
     """`domain` if Let's Encrypt accepts it (a name under a public suffix, not a reserved one).
 

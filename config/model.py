@@ -31,6 +31,7 @@ from config.base import (
     acme_domain,
     acme_email,
     matching,
+    registrable_domain,
     url_check,
 )
 from config.capacity import (
@@ -369,7 +370,8 @@ class MonitoringConfig(Model):
         unused = sorted(to_camel(key) for key in self.model_fields_set - {"enabled"})
         if not self.enabled and unused:
             problems.append(
-                f"{', '.join('monitoring.' + key for key in unused)} only apply with monitoring.enabled true "
+                f"{', '.join('monitoring.' + key for key in unused)} "
+                f"{'only applies' if len(unused) == 1 else 'only apply'} with monitoring.enabled true "
                 "(set it, or remove them)"
             )
         if memory_bytes(self.volume_size) < 2**30:
@@ -521,16 +523,19 @@ class StackConfig(Model, Generic[ClusterT]):
                 f"the secret registryPassword is set but registry.type {self.registry.type!r} does not use it "
                 "(only 'dockerhub' and 'custom' do): remove it"
             )
+        https = (
+            "set tls.enabled true (or remove tls.enabled: false)"
+            if self.domain or self.hosts
+            else "set binderhub:domain (HTTPS by default) or tls.enabled true"
+        )
         if self.auth.type != "none" and not self.tls_enabled:
             problems.append(
                 f"auth.type {self.auth.type!r} needs HTTPS: the OAuth callback and the login cookie would "
-                "cross the network in plain HTTP; set binderhub:domain (HTTPS by default) or tls.enabled true, "
-                "or use auth.type 'none'"
+                f"cross the network in plain HTTP; {https}, or use auth.type 'none'"
             )
         if self.monitoring.enabled and not self.tls_enabled:
             problems.append(
-                "monitoring.enabled needs HTTPS: Grafana's admin login would cross the network in plain HTTP; "
-                "set binderhub:domain (HTTPS by default) or tls.enabled true"
+                f"monitoring.enabled needs HTTPS: Grafana's admin login would cross the network in plain HTTP; {https}"
             )
         if self.hosts and self.hosts.grafana and not self.monitoring.enabled:
             problems.append("hosts.grafana is only used with monitoring.enabled true (set it, or remove hosts.grafana)")
@@ -588,7 +593,9 @@ class StackConfig(Model, Generic[ClusterT]):
                 problems.append(
                     f"hosts.grafana {grafana!r} is also the hub's or BinderHub's host: Grafana needs a host of its own"
                 )
-            if grafana is None and self.hosts.hub.count(".") < 2:
+            owned = registrable_domain(self.hosts.hub)
+            parent = self.hosts.hub.partition(".")[2]
+            if grafana is None and (owned is None or not (parent == owned or parent.endswith("." + owned))):
                 problems.append(
                     f"hosts.grafana is needed: Grafana's default host {grafana_host(self.hosts.hub)!r} (grafana. and "
                     f"hosts.hub {self.hosts.hub!r} without its first label) is outside your domain"

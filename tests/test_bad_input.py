@@ -454,6 +454,8 @@ def test_a_login_over_plain_http_is_refused(kind: str, where: dict[str, Any]) ->
     """OAuth callbacks carry the code and the hub sets its login cookie: never over HTTP."""
     message = refused({**EXISTING, **where, "auth": AUTH_BASE[kind]}, {"oauthClientSecret": "s", **PASSWORD})
     assert f"auth.type {kind!r} needs HTTPS" in message and "tls.enabled true" in message
+    # With a domain set, the message does not ask for one.
+    assert ("set binderhub:domain" in message) == ("domain" not in where)
     # The same login with HTTPS on the nip.io hosts is accepted.
     https = {**EXISTING, **where, "tls": {"enabled": True, "email": "ops@uni.edu"}, "auth": AUTH_BASE[kind]}
     parse_config(https, {"oauthClientSecret", "registryPassword"})

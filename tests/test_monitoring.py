@@ -294,13 +294,15 @@ def test_a_fresh_build_of_jupyterhubs_dashboards_matches_the_shipped_ones() -> N
     [
         ({"enabled": True, "volumeSize": "0"}, None, "monitoring.volumeSize '0' is too small"),
         ({"enabled": True, "volumeSize": "512Mi"}, None, "at least 1Gi"),
-        ({"retentionDays": 30}, None, "monitoring.retentionDays only apply with monitoring.enabled true"),
-        ({"enabled": False, "volumeSize": "50Gi"}, None, "monitoring.volumeSize only apply"),
+        ({"retentionDays": 30}, None, "monitoring.retentionDays only applies with monitoring.enabled true"),
+        ({"enabled": False, "volumeSize": "50Gi", "retentionDays": 9}, None, "monitoring.retentionDays, "),
         ({}, {"grafana": "dash.uni.edu"}, "hosts.grafana is only used with monitoring.enabled true"),
         ({"enabled": True}, {"grafana": "jupyter.uni.edu"}, "Grafana needs a host of its own"),
         ({"enabled": True}, {"grafana": "binder.uni.edu"}, "Grafana needs a host of its own"),
         # grafana. + the hub host without its first label would be grafana.edu: not the operator's.
         ({"enabled": True}, {"hub": "uni.edu"}, "hosts.grafana is needed"),
+        # Dots are no guide: grafana.co.uk is a public suffix's name, not the operator's.
+        ({"enabled": True}, {"hub": "example.co.uk", "binder": "binder.example.co.uk"}, "hosts.grafana is needed"),
     ],
 )
 def test_monitoring_settings_that_would_fail_or_do_nothing_are_refused(
