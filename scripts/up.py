@@ -582,14 +582,46 @@ def cluster_query(stack: str, cloud: str, config: Mapping[str, dict[str, object]
         subscription = config.get("azure-native:subscriptionId", {}).get("value") or env.get("ARM_SUBSCRIPTION_ID")
         return command + (["--subscription", subscription] if isinstance(subscription, str) and subscription else [])
     if cloud == "aws":
-        region = settings.get("region")
+        region = settings.get("region", DEFAULT_REGION["aws"])
         if not isinstance(region, str):
-            raise RefusedError("binderhub:cluster.region is not set")
+            raise RefusedError("binderhub:cluster.region is not a string")
         return ["aws", "eks", "describe-cluster", "--name", name, "--region", region]
-    project, location = settings.get("project"), settings.get("zone") or settings.get("region")
+    project, location = settings.get("project"), settings.get("zone") or settings.get("region", DEFAULT_REGION["gcp"])
     if not isinstance(project, str) or not isinstance(location, str):
-        raise RefusedError("binderhub:cluster.project and its zone or region are not set")
+        raise RefusedError("binderhub:cluster.project is not set")
     return ["gcloud", "container", "clusters", "describe", name, "--project", project, "--location", location]
+
+
+# The config model's defaults (config/clusters.py) for a stack file that leaves them out; a test
+# keeps the two equal (this script runs on the standard library alone).
+DEFAULT_REGION = {"aws": "us-east-1", "gcp": "us-central1"}
+
+
+def stack_eks_account(stack: str, env: Mapping[str, str]) -> str | None:
+    """The AWS account of the stack's EKS cluster, from its ARN in the state (`pulumi stack
+    export`; outputs are read, secrets stay encrypted); None when the state has none."""
+    exported = pulumi("stack", "export", "--stack", stack, env=env)
+    if exported.returncode != 0:
+        return None
+    try:
+        resources = json.loads(exported.stdout or "{}").get("deployment", {}).get("resources") or []
+    except (ValueError, AttributeError):
+        return None
+    for resource in resources:
+        arn = (resource.get("outputs") or {}).get("arn") if isinstance(resource, dict) else None
+        if resource.get("type") == "aws:eks/cluster:Cluster" and isinstance(arn, str) and arn.count(":") >= 5:
+            return arn.split(":")[4]
+    return None
+
+
+def aws_caller_account(env: Mapping[str, str]) -> str | None:
+    """The account of the ambient AWS credentials (`aws sts get-caller-identity`)."""
+    answer = run_quietly(["aws", "sts", "get-caller-identity", "--output", "json"], env)
+    try:
+        account = json.loads(answer.stdout).get("Account") if answer.returncode == 0 else None
+    except (ValueError, AttributeError):
+        return None
+    return account if isinstance(account, str) else None
 
 
 def cluster_gone(
@@ -609,6 +641,14 @@ def cluster_gone(
     if answer.returncode == 0:
         return False, f"`{shown_command}` found the cluster: it still exists"
     if any(marker in answer.stderr for marker in NOT_FOUND[cloud]):
+        if cloud == "aws":
+            # Another account's credentials get "not found" for a live cluster too.
+            mine, theirs = aws_caller_account(env), stack_eks_account(stack, env)
+            if mine is None or mine != theirs:
+                return False, (
+                    f"`{shown_command}` found no cluster, but your AWS credentials are for account "
+                    f"{mine or 'unknown'} and the stack's cluster is in account {theirs or 'unknown'} (its state)"
+                )
         return True, shown_command
     return False, f"`{shown_command}` failed without saying the cluster is gone:\n{answer.stderr.strip()}"
 

@@ -129,6 +129,8 @@ elif args[:2] == ["config", "--json"]:
     print(env.get("FAKE_CONFIG_JSON") or json.dumps(listing(stack, "--show-secrets" in args)))
 elif args[:2] == ["stack", "output"]:
     print(env["FAKE_STACK_OUTPUTS"])
+elif args[:2] == ["stack", "export"]:
+    print(env.get("FAKE_STACK_EXPORT", "{}"))
 elif args[0] == "up":
     sys.exit(int(env.get("FAKE_UP_EXIT", "0")))
 elif args[0] == "destroy":
@@ -1154,14 +1156,64 @@ def managed_destroy(tmp_path: Path, cloud: str, missing: str = "", **env: str) -
         adc.parent.mkdir(parents=True, exist_ok=True)
         adc.write_text("{}")
     deployed = json.dumps({"cluster_name": f"binderhub-{stack}", "kubeconfig": "[secret]"})
+    # The state's EKS cluster, in the account the fake aws CLI's credentials are for.
+    state = {"deployment": {"resources": [{"type": "aws:eks/cluster:Cluster", "outputs": {"arn": EKS_ARN}}]}}
     return run_up(
         tmp_path,
         args=(stack, "destroy"),
         stacks=(stack,),
         local_state=True,
         tools=tools,
-        extra_env={"FAKE_STACK_OUTPUTS": deployed, **env},
+        extra_env={"FAKE_STACK_OUTPUTS": deployed, "FAKE_STACK_EXPORT": json.dumps(state), **env},
     )
+
+
+EKS_ARN = "arn:aws:eks:us-east-1:123456789012:cluster/binderhub-aws"
+
+
+def test_aws_credentials_of_another_account_never_read_not_found_as_gone(tmp_path: Path) -> None:
+    other = json.dumps(
+        {
+            "deployment": {
+                "resources": [
+                    {
+                        "type": "aws:eks/cluster:Cluster",
+                        "outputs": {"arn": EKS_ARN.replace("123456789012", "210987654321")},
+                    }
+                ]
+            }
+        }
+    )
+    code, output, calls = managed_destroy(
+        tmp_path,
+        "aws",
+        FAKE_AWS_CLUSTER_ERROR=CLUSTER_NOT_FOUND["aws"],
+        FAKE_STACK_EXPORT=other,
+        FAKE_DESTROY_EXIT="255",
+    )
+    assert delete_unreachable(calls) == "unset" and code == 255
+    assert "account 123456789012" in output and "account 210987654321" in output
+
+
+def test_the_wrapper_looks_for_the_cluster_where_the_config_model_puts_it_by_default() -> None:
+    from config.clusters import AwsClusterConfig, GcpClusterConfig
+
+    assert {
+        "aws": AwsClusterConfig.model_fields["region"].default,
+        "gcp": GcpClusterConfig.model_fields["region"].default,
+    } == up.DEFAULT_REGION
+    config: dict[str, dict[str, object]] = {"binderhub:cluster": {"objectValue": {"project": "my-project-1"}}}
+    outputs = {"cluster_name": "binderhub-x"}
+    original = up.stack_outputs
+    up.stack_outputs = lambda stack, env: outputs  # type: ignore[assignment]
+    try:
+        assert up.cluster_query("x", "gcp", config, {})[-2:] == ["--location", "us-central1"]
+        assert up.cluster_query("x", "aws", {"binderhub:cluster": {"objectValue": {}}}, {})[-2:] == [
+            "--region",
+            "us-east-1",
+        ]
+    finally:
+        up.stack_outputs = original
 
 
 def delete_unreachable(calls: list[str]) -> str:
